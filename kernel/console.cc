@@ -1,0 +1,105 @@
+// kernel/console.cc: the serial console (COM1), both ways.
+//
+// Output is polled, one whole line at a time under console_lock, so lines
+// from different CPUs never interleave; every log line names its CPU.
+// Input arrives by interrupt (IRQ 4 through the I/O APIC) into a ring
+// buffer that sys_read drains (console_read, proc side).
+#include "kernel.hh"
+#include "console.hh"
+#include "cpu.hh"
+#include "printf.hh"
+#include <stdarg.h>
+
+namespace {
+constexpr uint16_t COM1 = 0x3f8;
+spinlock console_lock;
+bool panicking_output = false;
+
+void serial_putc(char c) {
+    while (!(inb(COM1 + 5) & 0x20)) cpu_relax();
+    outb(COM1, uint8_t(c));
+}
+void serial_write(const char* s, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        if (s[i] == '\n') serial_putc('\r');
+        serial_putc(s[i]);
+    }
+}
+
+// Console input ring buffer, filled by the interrupt handler.
+constexpr size_t INBUF = 1024;
+char inbuf[INBUF];
+size_t in_head, in_tail;     // guarded by console_lock
+}
+
+void console_init() {
+    outb(COM1 + 1, 0x00);    // no interrupts yet
+    outb(COM1 + 3, 0x80);    // DLAB
+    outb(COM1 + 0, 0x01);    // 115200 baud
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03);    // 8N1
+    outb(COM1 + 2, 0xc7);    // FIFO
+    outb(COM1 + 4, 0x0b);    // DTR, RTS, OUT2 (routes the IRQ)
+}
+
+void console_enable_input() {
+    outb(COM1 + 1, 0x01);    // interrupt when data arrives
+}
+
+// console_panic_mode(): from now on, write without taking the lock (the
+// lock may be held by a CPU that panic stopped).
+void console_panic_mode() { panicking_output = true; }
+
+void console_write(const char* s, size_t n) {
+    if (panicking_output) {
+        serial_write(s, n);
+        return;
+    }
+    spinlock_guard g(console_lock);
+    serial_write(s, n);
+}
+
+void console_printf(const char* fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    console_write(buf, min<size_t>(n, sizeof(buf) - 1));
+}
+
+void log_printf(const char* fmt, ...) {
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "[cpu%d] ", this_cpu()->index);
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+    va_end(ap);
+    n = min<int>(n, sizeof(buf) - 2);
+    if (n == 0 || buf[n - 1] != '\n') buf[n++] = '\n';
+    console_write(buf, n);
+}
+
+// console_interrupt(): IRQ 4. Move received bytes into the ring buffer
+// and wake any reader.
+void console_interrupt() {
+    bool got = false;
+    {
+        spinlock_guard g(console_lock);
+        while (inb(COM1 + 5) & 1) {
+            char c = char(inb(COM1));
+            if (c == '\r') c = '\n';
+            if (in_head - in_tail < INBUF) inbuf[in_head++ % INBUF] = c;
+            got = true;
+        }
+    }
+    if (got) console_input_arrived();
+}
+
+// console_try_read(buf, n): take up to n buffered bytes; 0 if none.
+size_t console_try_read(char* buf, size_t n) {
+    spinlock_guard g(console_lock);
+    size_t k = 0;
+    while (k < n && in_tail != in_head) buf[k++] = inbuf[in_tail++ % INBUF];
+    return k;
+}

@@ -1,0 +1,87 @@
+// kernel/cpu.hh: the per-CPU `cpu` object.
+//
+// Each CPU has one page-aligned `cpu`, reached in O(1) through the %gs
+// segment: this_cpu() reads %gs:0, which holds the object's own address.
+// The first words have fixed offsets because assembly (syscall entry) and
+// the inline preemption counters use them.
+#pragma once
+#include "kernel.hh"
+#include "spinlock.hh"
+#include "list.hh"
+#include <atomic>
+
+struct proc;
+constexpr int MAXCPU = 64;
+
+// Per-CPU RCU state (rcu.cc explains each field).
+struct rcu_cpu {
+    std::atomic<uint64_t> dynticks{1};   // odd: RCU is watching this CPU; even: idle
+    bool irq_from_idle = false;
+    struct rcu_head* cb_head = nullptr;  // callbacks, oldest first
+    struct rcu_head** cb_tail = &cb_head;
+    uint64_t cb_count = 0;
+    // statistics (read by tests and GDB: `p cpus[1].rcu`)
+    uint64_t gp_started = 0, gp_completed = 0, qs_reported = 0;
+    uint64_t cb_queued = 0, cb_invoked = 0, cb_high_water = 0;
+    uint64_t longest_gp_ns = 0;
+};
+
+struct alignas(4096) cpu {
+    // Fixed offsets: used by kernel/entry.S and by preempt.hh.
+    cpu* self;                   // 0: this object
+    uintptr_t kernel_rsp;        // 8: top of the current task's kernel stack
+    uintptr_t user_rsp;          // 16: scratch for syscall entry
+    proc* current;               // 24: the task running here
+    uint32_t preempt_count;      // 32: >0: no preemption (read sections, spinlocks, irqs)
+    uint8_t need_resched;        // 36: a reschedule is wanted here
+
+    int index;                   // 0..ncpu-1
+    uint32_t apic_id;
+    bool online = false;
+
+    // Scheduling (sched.cc).
+    spinlock runq_lock;
+    list_head runq;              // runnable tasks waiting for this CPU
+    unsigned nrunnable = 0;      // tasks on runq (+1 if current is not idle)
+    proc* idle_task = nullptr;
+    uint64_t schedule_count = 0; // passes through cpu::schedule
+    uint64_t ticks = 0;          // timer interrupts taken
+    uint64_t irqs = 0;           // interrupts taken (all vectors)
+    bool in_idle = false;
+
+    // Inter-processor function calls (apic.cc).
+    void (*ipi_fn)(void*) = nullptr;
+    void* ipi_arg = nullptr;
+    std::atomic<uint64_t> ipi_calls_done{0};
+
+    rcu_cpu rcu;
+    uint64_t rcu_stall_gp = 0;   // grace period already reported as stalled
+
+    // Descriptor tables, stacks.
+    uint64_t gdt[7];
+    uint8_t tss[104];
+    uintptr_t fault_stack_top;
+
+    // schedule(): the one place this CPU changes tasks (sched.cc).
+    void schedule();
+};
+
+extern cpu cpus[MAXCPU];
+extern int ncpu;                 // CPUs running
+
+// this_cpu(): the running CPU's object. Only meaningful while this code
+// cannot migrate (interrupts off or preemption disabled), except for
+// reading `index` for diagnostics.
+inline cpu* this_cpu() {
+    cpu* c;
+    asm volatile("movq %%gs:0, %0" : "=r"(c));
+    return c;
+}
+inline proc* current() {
+    proc* p;
+    asm volatile("movq %%gs:24, %0" : "=r"(p));
+    return p;
+}
+
+// Set up this CPU's GDT, TSS, IDT and %gs (cpu.cc).
+void cpu_init(cpu* c);

@@ -1,0 +1,60 @@
+// kernel/kernel.hh: what every kernel file needs: logging, assertions,
+// panic, and the kernel's boot options.
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include "x86.hh"
+#include "abi.hh"
+#include "string.hh"
+#include "checksum.hh"
+
+// log_printf(fmt, ...): print one line on the console, prefixed with the
+// CPU that wrote it ("[cpu1] ..."). Lines from different CPUs never mix.
+void log_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// console_printf: like log_printf but with no prefix and no implicit newline.
+void console_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_write(const char* s, size_t n);
+
+// panic(fmt, ...): print the message, the CPU and a symbolized backtrace,
+// stop the other CPUs, and end QEMU with the "panic" status.
+[[noreturn]] void panic(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+[[noreturn]] void assert_fail(const char* file, int line, const char* expr, const char* func);
+// print_backtrace(rbp): print the call chain starting at frame pointer rbp.
+void print_backtrace(uintptr_t rbp, int skip = 0);
+// symbol_name(addr, &offset): the kernel function containing `addr`.
+const char* symbol_name(uintptr_t addr, uintptr_t* offset);
+
+#define assert(x) \
+    do { if (__builtin_expect(!(x), 0)) assert_fail(__FILE__, __LINE__, #x, __func__); } while (0)
+#define assert_eq(a, b) assert((a) == (b))
+
+// Boot options, from the kernel command line (`make run OPTS="hz=100"`).
+struct boot_options {
+    unsigned hz = 1000;          // timer ticks per second on every CPU
+    bool poison = true;          // fill freed memory with a pattern, check on reuse
+    unsigned rcu_stall_ms = 2000;// report a grace period older than this
+    bool ls_sync = false;        // LS_RCU writers wait with synchronize_rcu
+    bool hazptr_asym = false;    // hazard pointers: fence-free protect variant
+    const char* init = "sh";     // first process
+    int init_argc = 0;
+    const char* init_argv[16] = {};
+};
+extern boot_options kopts;
+
+// power_off(code): end QEMU. code 0: init exited 0; 1: init failed; 2: panic.
+[[noreturn]] void power_off(int code);
+
+// Kernel-side self tests (ktest.cc); returns 0 on success.
+long run_ktest(const char* name, long arg);
+
+// strncpy_safe(dst, src, n): copy at most n-1 bytes and always terminate.
+inline void strncpy_safe(char* dst, const char* src, size_t n) {
+    size_t k = strnlen(src, n - 1);
+    memcpy(dst, src, k);
+    dst[k] = 0;
+}
+
+template <typename T> constexpr T round_up(T x, T m) { return (x + m - 1) / m * m; }
+template <typename T> constexpr T round_down(T x, T m) { return x / m * m; }
+template <typename T> constexpr T min(T a, T b) { return a < b ? a : b; }
+template <typename T> constexpr T max(T a, T b) { return a > b ? a : b; }

@@ -1,0 +1,292 @@
+// kernel/proc.cc: processes: creation, fork, exec, exit and wait.
+//
+// The process tree (parent pointers and children lists) changes only under
+// proc_tree_lock. sys_getppid reads `parent` without that lock, inside an
+// RCU read section: a parent's `proc` is freed with rcu_free, so a child
+// that loaded the pointer just before the parent was reaped still reads
+// valid memory, and re-parenting publishes the new parent with a release
+// store.
+#include "proc.hh"
+#include "vm.hh"
+#include "kalloc.hh"
+#include "initfs.hh"
+#include "apic.hh"
+
+spinlock proc_tree_lock;
+uint64_t* kernel_pagetable;
+static proc* init_proc;
+static std::atomic<int> next_pid{1};
+static std::atomic<int> nprocs{0};
+extern "C" void task_first_entry();
+extern "C" void user_task_start();
+
+int proc_count() { return nprocs.load(); }
+
+proc* proc_alloc(const char* name) {
+    proc* p = new proc;
+    if (!p) return nullptr;
+    p->kstack = kalloc_pages(KSTACK_PAGES);
+    if (!p->kstack) {
+        delete p;
+        return nullptr;
+    }
+    p->pid = next_pid.fetch_add(1);
+    strncpy_safe(p->name, name, sizeof(p->name));
+    nprocs.fetch_add(1);
+    return p;
+}
+
+static void proc_free(proc* p) {
+    // The task switched away for the last time; its stack can go now, the
+    // proc itself after a grace period (children may be reading it).
+    while (p->on_cpu.load(std::memory_order_acquire)) cpu_relax();
+    kfree_pages(p->kstack);
+    p->kstack = nullptr;
+    nprocs.fetch_sub(1);
+    rcu_free(p);
+}
+
+// init_switch_frame(p, fn, arg): make p's first switch_stacks land in
+// task_first_entry, which calls fn(arg).
+static void init_switch_frame(proc* p, void (*fn)(), uintptr_t arg, uintptr_t below) {
+    auto* frame = reinterpret_cast<uintptr_t*>(round_down<uintptr_t>(below, 16) - 56);
+    frame[0] = 0;              // r15
+    frame[1] = 0;              // r14
+    frame[2] = arg;            // r13
+    frame[3] = uintptr_t(fn);  // r12
+    frame[4] = 0;              // rbx
+    frame[5] = 0;              // rbp
+    frame[6] = uintptr_t(task_first_entry);
+    p->saved_rsp = uintptr_t(frame);
+}
+
+proc* kthread_create(const char* name, void (*fn)(void*), void* arg) {
+    proc* p = proc_alloc(name);
+    if (!p) return nullptr;
+    p->is_kthread = true;
+    p->pagetable = kernel_pagetable;
+    init_switch_frame(p, reinterpret_cast<void (*)()>(fn), uintptr_t(arg), p->kstack_top());
+    return p;
+}
+
+// link_child(parent, child): under proc_tree_lock.
+static void link_child(proc* parent, proc* child) {
+    child->parent.publish(parent);
+    parent->children.push_back(&child->child_link);
+}
+
+int proc_fork(regstate* regs) {
+    proc* parent = current();
+    proc* child = proc_alloc(parent->name);
+    if (!child) return -ENOMEM;
+    child->pagetable = pt_clone(parent->pagetable);
+    if (!child->pagetable) {
+        kfree_pages(child->kstack);
+        nprocs.fetch_sub(1);
+        delete child;
+        return -ENOMEM;
+    }
+    *child->regs() = *regs;
+    child->regs()->reg_rax = 0;
+    child->pinned = parent->pinned;
+    child->home_cpu = parent->pinned >= 0 ? parent->pinned : parent->home_cpu;
+    init_switch_frame(child, user_task_start, uintptr_t(child->regs()), uintptr_t(child->regs()));
+    {
+        spinlock_guard g(proc_tree_lock);
+        link_child(parent, child);
+    }
+    int pid = child->pid;
+    enqueue_new(child);
+    return pid;
+}
+
+// load_elf(pt, image, size, &entry): map a program's PT_LOAD segments.
+static bool load_elf(uint64_t* pt, const uint8_t* image, size_t size, uintptr_t* entry) {
+    struct elf64_ehdr { uint8_t ident[16]; uint16_t type, machine; uint32_t version;
+        uint64_t entry, phoff, shoff; uint32_t flags; uint16_t ehsize, phentsize, phnum,
+        shentsize, shnum, shstrndx; };
+    struct elf64_phdr { uint32_t type, flags; uint64_t offset, vaddr, paddr, filesz, memsz, align; };
+    if (size < sizeof(elf64_ehdr)) return false;
+    auto* eh = reinterpret_cast<const elf64_ehdr*>(image);
+    if (memcmp(eh->ident, "\x7f" "ELF", 4) != 0 || eh->phoff + eh->phnum * sizeof(elf64_phdr) > size) {
+        return false;
+    }
+    auto* ph = reinterpret_cast<const elf64_phdr*>(image + eh->phoff);
+    for (int i = 0; i < eh->phnum; ++i) {
+        if (ph[i].type != 1) continue;                 // PT_LOAD
+        if (ph[i].vaddr >= USER_TOP || ph[i].memsz > USER_TOP - ph[i].vaddr
+            || ph[i].offset + ph[i].filesz > size) {
+            return false;
+        }
+        uint64_t perm = PTE_U | ((ph[i].flags & 2) ? PTE_W : 0) | ((ph[i].flags & 1) ? 0 : PTE_NX);
+        for (uintptr_t va = round_down<uintptr_t>(ph[i].vaddr, PAGESIZE);
+             va < ph[i].vaddr + ph[i].memsz; va += PAGESIZE) {
+            uint64_t* pte = pt_lookup(pt, va);
+            void* page;
+            if (pte) {
+                page = pa2kva(*pte & PTE_ADDR);
+                *pte |= perm & PTE_W;
+                if (!(perm & PTE_NX)) *pte &= ~PTE_NX;
+            } else {
+                page = kalloc_zeroed_page();
+                if (!page || !pt_map(pt, va, kva2pa(page), perm)) {
+                    kfree_page(page);
+                    return false;
+                }
+            }
+            // Copy the part of the file that falls in this page.
+            uintptr_t seg_file_end = ph[i].vaddr + ph[i].filesz;
+            uintptr_t lo = max<uintptr_t>(va, ph[i].vaddr), hi = min<uintptr_t>(va + PAGESIZE, seg_file_end);
+            if (lo < hi) {
+                memcpy(static_cast<char*>(page) + (lo - va), image + ph[i].offset + (lo - ph[i].vaddr), hi - lo);
+            }
+        }
+    }
+    *entry = eh->entry;
+    return true;
+}
+
+// proc_exec(p, name, argc, argv): replace p's image with program `name`.
+// argv strings are kernel copies. Builds the whole new address space
+// before touching the old one, so a failure leaves p as it was.
+int proc_exec(proc* p, const char* name, int argc, const char* const* argv) {
+    const initfs_file* f = initfs_find(name);
+    if (!f) return -ENOENT;
+    uint64_t* pt = pt_create();
+    if (!pt) return -ENOMEM;
+    uintptr_t entry;
+    if (!load_elf(pt, f->data, f->size, &entry)) {
+        pt_destroy(pt);
+        return -ENOMEM;
+    }
+    // Stack: argv strings at the top, then the argv array.
+    char* stack_pages[USER_STACK_PAGES];
+    for (size_t i = 0; i < USER_STACK_PAGES; ++i) {
+        stack_pages[i] = static_cast<char*>(kalloc_zeroed_page());
+        uintptr_t va = USER_STACK_TOP - (USER_STACK_PAGES - i) * PAGESIZE;
+        if (!stack_pages[i] || !pt_map(pt, va, kva2pa(stack_pages[i]), PTE_U | PTE_W | PTE_NX)) {
+            kfree_page(stack_pages[i]);
+            pt_destroy(pt);
+            return -ENOMEM;
+        }
+    }
+    char* top_page = stack_pages[USER_STACK_PAGES - 1];   // the last page: args fit in it
+    size_t off = PAGESIZE;
+    uintptr_t uargv[33];
+    argc = min(argc, 32);
+    for (int i = 0; i < argc; ++i) {
+        size_t n = strlen(argv[i]) + 1;
+        if (off < n + 8 * 40) break;
+        off -= n;
+        memcpy(top_page + off, argv[i], n);
+        uargv[i] = USER_STACK_TOP - PAGESIZE + off;
+    }
+    uargv[argc] = 0;
+    off = round_down<size_t>(off, 16) - 8 * (argc + 1);
+    off = round_down<size_t>(off, 16);
+    memcpy(top_page + off, uargv, 8 * (argc + 1));
+    uintptr_t uargv_va = USER_STACK_TOP - PAGESIZE + off;
+
+    strncpy_safe(p->name, name, sizeof(p->name));
+    uint64_t* old = p->pagetable;
+    p->pagetable = pt;
+    if (p == current()) wrcr3(kva2pa(pt));
+    if (old) pt_destroy(old);
+    regstate* r = p->regs();
+    memset(r, 0, sizeof(*r));
+    r->reg_rip = entry;
+    r->reg_cs = SEG_UCODE;
+    r->reg_ss = SEG_UDATA;
+    r->reg_rflags = EFLAGS_IF;
+    r->reg_rsp = uargv_va - 8;     // as if called: rsp+8 is 16-aligned
+    r->reg_rdi = argc;
+    r->reg_rsi = uargv_va;
+    return 0;
+}
+
+void proc_start_init(const char* name, int argc, const char* const* argv) {
+    proc* p = proc_alloc(name);
+    assert(p && p->pid == 1);
+    int r = proc_exec(p, name, argc, argv);
+    if (r < 0) panic("cannot start init program '%s': %s", name,
+                     r == -ENOENT ? "no such program in the boot image (see `ls` in sh)" : "out of memory");
+    init_switch_frame(p, user_task_start, uintptr_t(p->regs()), uintptr_t(p->regs()));
+    init_proc = p;
+    enqueue_new(p);
+}
+
+void proc_exit(int status) {
+    proc* p = current();
+    if (p == init_proc) {
+        console_printf("grace: power off: init exited with status %d\n", status);
+        power_off(status == 0 ? 0 : 1);
+    }
+    // Leave the address space before freeing it.
+    wrcr3(kva2pa(kernel_pagetable));
+    uint64_t* pt = p->pagetable;
+    p->pagetable = kernel_pagetable;
+    p->is_kthread = true;
+    pt_destroy(pt);
+    proc* parent;
+    {
+        spinlock_guard g(proc_tree_lock);
+        // Orphans go to init.
+        bool zombie_child = false;
+        while (list_links* l = p->children.pop_front()) {
+            proc* c = container_of(l, proc, child_link);
+            link_child(init_proc, c);
+            zombie_child |= c->state.load() == TASK_ZOMBIE;
+        }
+        if (zombie_child) wake_proc_tree(init_proc);
+        p->exit_status = status;
+        parent = p->parent.load_locked();
+        p->state.store(TASK_ZOMBIE);
+        wake_proc_tree(parent);
+    }
+    // A zombie is never put back on a run queue: this switch is the last.
+    cli();
+    this_cpu()->schedule();
+    panic("zombie %d ran again", p->pid);
+}
+
+// Parents wait for children on this queue (one for all: waits are rare).
+static wait_queue child_exit_wq;
+void wake_proc_tree(proc*) { child_exit_wq.wake_all(); }
+
+int proc_waitpid(int pid, int* status_out) {
+    proc* me = current();
+    proc* found = nullptr;
+    int result = 0;
+    wait_until(child_exit_wq, [&] {
+        spinlock_guard g(proc_tree_lock);
+        bool any = false;
+        for (list_links* l = me->children.front(); l && l != me->children.end(); l = l->next) {
+            proc* c = container_of(l, proc, child_link);
+            if (pid != 0 && c->pid != pid) continue;
+            any = true;
+            if (c->state.load() == TASK_ZOMBIE) {
+                list_head::erase(l);
+                found = c;
+                return true;
+            }
+        }
+        if (!any) {
+            result = -ECHILD;
+            return true;
+        }
+        return false;
+    });
+    if (!found) return result;
+    int cpid = found->pid;
+    if (status_out) *status_out = found->exit_status;
+    proc_free(found);
+    return cpid;
+}
+
+// proc_kill_current(r, what): a fault in user code ends only that process.
+void proc_kill_current(regstate* r, const char* what) {
+    proc* p = current();
+    log_printf("proc %d (%s): %s at rip %#lx, address %#lx: killed", p->pid, p->name, what,
+               r->reg_rip, r->reg_intno == INT_PF ? rdcr2() : 0);
+    proc_exit(256 + int(r->reg_intno));
+}

@@ -1,0 +1,98 @@
+// kernel/proc.hh: tasks (processes and kernel threads), run queues and
+// wait queues.
+#pragma once
+#include "kernel.hh"
+#include "cpu.hh"
+#include "list.hh"
+#include "rcu.hh"
+#include <atomic>
+
+constexpr size_t KSTACK_PAGES = 4;
+constexpr size_t KSTACK_SIZE = KSTACK_PAGES * PAGESIZE;
+
+enum task_state : int { TASK_RUNNABLE = 0, TASK_BLOCKED = 1, TASK_ZOMBIE = 2 };
+
+struct proc {
+    uintptr_t saved_rsp = 0;         // kernel %rsp while switched out
+    int pid = 0;
+    std::atomic<int> state{TASK_RUNNABLE};
+    std::atomic<bool> on_cpu{false}; // running, or still switching away
+    bool on_runq = false;            // guarded by cpus[home_cpu].runq_lock
+    int home_cpu = 0;                // the run queue it joins
+    int pinned = -1;                 // sys_setcpu: -1 = anywhere
+    list_links runq_link;
+    uint64_t* pagetable = nullptr;   // PML4 (direct-map address)
+    void* kstack = nullptr;          // KSTACK_SIZE bytes
+    bool is_kthread = false;
+    bool is_idle = false;
+    unsigned slice_ticks = 0;        // ticks used of its time slice
+
+    // Family (guarded by proc_tree_lock). `parent` is read without the lock
+    // under RCU by sys_getppid; writers publish it under the lock.
+    rcu_ptr<proc> parent;
+    list_head children;
+    list_links child_link;
+    int exit_status = 0;
+
+    uint64_t wake_at_ns = 0;         // msleep
+    list_links sleep_link;
+    char name[16] = {};
+    rcu_head rcu;                    // freed with rcu_free
+
+    uintptr_t kstack_top() const { return uintptr_t(kstack) + KSTACK_SIZE; }
+    regstate* regs() const { return reinterpret_cast<regstate*>(kstack_top()) - 1; }
+};
+
+// A wait queue: tasks sleep on it until a condition holds.
+struct wait_queue {
+    spinlock lock;
+    list_head waiters;
+    void wake_all();
+};
+struct waiter {
+    proc* p;
+    list_links link;
+};
+
+// wait_until(wq, cond): sleep until cond() is true. cond() is checked
+// after this task is registered as a waiter, so a wake_all() that follows
+// a change to the condition is never lost.
+void wait_prepare(wait_queue& wq, waiter& w);
+void wait_finish(wait_queue& wq, waiter& w);
+void schedule_blocked();
+template <typename F>
+void wait_until(wait_queue& wq, F cond) {
+    waiter w{current(), {}};
+    while (true) {
+        wait_prepare(wq, w);
+        if (cond()) break;
+        schedule_blocked();
+    }
+    wait_finish(wq, w);
+}
+
+// Scheduler (sched.cc).
+void sched_init_cpu(cpu* c);         // make the idle task for c; becomes current
+[[noreturn]] void idle_loop();
+void wake_proc(proc* p);             // blocked -> runnable
+void enqueue_new(proc* p);           // a new task, on the least loaded CPU
+void yield();
+void msleep(uint64_t ms);
+void sched_tick(bool from_user, bool preemptible);
+int pick_least_loaded_cpu();
+void set_kernel_stack(cpu* c, uintptr_t top);
+extern "C" void schedule_tail(proc* prev);
+
+// Processes (proc.cc).
+extern spinlock proc_tree_lock;
+extern uint64_t* kernel_pagetable;
+proc* proc_alloc(const char* name);  // kernel stack, pid; not yet runnable
+proc* kthread_create(const char* name, void (*fn)(void*), void* arg);
+[[noreturn]] void proc_exit(int status);
+int proc_fork(regstate* regs);
+int proc_exec(proc* p, const char* name, int argc, const char* const* argv);
+int proc_waitpid(int pid, int* status_out);
+void proc_start_init(const char* name, int argc, const char* const* argv);
+[[noreturn]] void proc_kill_current(regstate* r, const char* what);
+int proc_count();
+void wake_proc_tree(proc* parent);   // a child of `parent` changed state

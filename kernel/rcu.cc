@@ -1,0 +1,322 @@
+// kernel/rcu.cc: read-copy-update.
+//
+// THE IDEA. Readers take no locks: a read section only disables preemption
+// (rcu_read_lock raises this CPU's preemption count). A writer makes a new
+// copy, publishes it with one pointer store, and must not free the old copy
+// while any reader might still hold it. Because a reader cannot be switched
+// out mid-section, a CPU whose preemption count is zero holds no old
+// pointers: it is in a QUIESCENT STATE. Once EVERY CPU has been in a
+// quiescent state after the writer's publish, no reader can still see the
+// old copy, so it can be freed. That interval is a GRACE PERIOD (GP).
+//
+// WHERE QUIESCENT STATES COME FROM (each calls rcu_note_qs):
+//  - cpu::schedule(): the one place a CPU switches tasks; it asserts the
+//    preemption count is zero.
+//  - an interrupt that arrives while the count is zero: the timer tick or
+//    an IPI (so a CPU spinning in user mode, count zero, reports at its next
+//    tick);
+//  - the idle loop, before every halt.
+// A CPU halted in the idle loop cannot report anything, and waking it would
+// waste power and time. Instead it is in an EXTENDED quiescent state: its
+// `dynticks` counter is even while it is idle and odd otherwise (it is also
+// made odd while an interrupt handler runs on an idle CPU, so such a handler
+// may use read sections). A GP that starts while a CPU's counter is even
+// does not wait for that CPU at all. The counter changes with atomic
+// read-modify-writes, which are full fences on x86: a reader that starts
+// after an idle CPU wakes is ordered after the GP start, so it sees the new
+// pointer.
+//
+// GRACE PERIOD NUMBERS. gp_seq counts like Linux's rcu_seq: it is twice the
+// number of completed GPs, plus one while a GP is running. A caller that
+// needs "a full GP from now" takes snap() = the gp_seq value at which a GP
+// that started after now has ended, and waits for gp_seq >= snap().
+//
+// STARTING AND ENDING A GP (under rcu.lock): when someone needs a GP and
+// none is running, gp_seq becomes odd and qs_pending gets one bit per online,
+// non-idle CPU. Each CPU clears its bit at its next quiescent state (one
+// atomic fetch_and, only when its bit is set). The CPU that clears the last
+// bit ends the GP: gp_seq becomes even, sleepers in synchronize_rcu wake,
+// and if more GPs are wanted the next one starts at once.
+//
+// CALLBACKS. call_rcu appends (head, fn, snap()) to this CPU's list; since
+// snap() never decreases, the list is sorted by the GP it needs. Ready
+// callbacks (gp_seq >= their number) are cut off the front and run on the
+// same CPU, in order, at a point where its count was zero (interrupt exit,
+// idle loop): never inside a read section. Past CB_LIMIT queued callbacks a
+// caller that may sleep waits for an expedited GP and runs its own backlog,
+// so memory stays bounded under a flood of writers.
+//
+// HURRYING. A tick that finds its CPU inside a read section while the GP
+// waits for it sets need_resched: the outermost rcu_read_unlock then calls
+// schedule(), a quiescent state. synchronize_rcu_expedited does the same
+// for every CPU at once with IPIs instead of waiting for ticks.
+#include "rcu.hh"
+#include "proc.hh"
+#include "apic.hh"
+
+bool rcu_busted = false;
+
+namespace {
+constexpr uint64_t CB_LIMIT = 10000;       // per-CPU backlog that makes callers help
+
+struct rcu_global {
+    spinlock lock;
+    std::atomic<uint64_t> gp_seq{0};
+    uint64_t gp_seq_needed = 0;            // under lock
+    std::atomic<uint64_t> qs_pending{0};   // CPUs that owe the running GP a QS
+    uint64_t gp_start_ns = 0;
+    std::atomic<uint64_t> stall_reported{0};
+    wait_queue gp_wq;
+} rcu;
+
+inline uint64_t snap() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);   // order the caller's publish first
+    return (rcu.gp_seq.load(std::memory_order_acquire) + 3) & ~uint64_t(1);
+}
+inline bool gp_done(uint64_t s) { return rcu.gp_seq.load(std::memory_order_acquire) >= s; }
+
+void start_gp_locked();
+
+// complete_gp_locked(): the last quiescent state of the running GP arrived.
+void complete_gp_locked() {
+    uint64_t ns = clock_ns() - rcu.gp_start_ns;
+    rcu_cpu& s = this_cpu()->rcu;
+    s.longest_gp_ns = max(s.longest_gp_ns, ns);
+    ++s.gp_completed;
+    rcu.gp_seq.fetch_add(1);               // even: no GP running
+    rcu.gp_wq.wake_all();
+    if (rcu.gp_seq_needed > rcu.gp_seq.load()) start_gp_locked();
+}
+
+void start_gp_locked() {
+    assert((rcu.gp_seq.load() & 1) == 0);
+    rcu.gp_seq.fetch_add(1);               // odd: running (a full fence)
+    rcu.gp_start_ns = clock_ns();
+    ++this_cpu()->rcu.gp_started;
+    uint64_t mask = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        // Idle CPUs (dynticks even) are already quiescent for this GP.
+        if (cpus[i].rcu.dynticks.load(std::memory_order_seq_cst) & 1) mask |= uint64_t(1) << i;
+    }
+    rcu.qs_pending.store(mask, std::memory_order_seq_cst);
+    if (mask == 0) complete_gp_locked();
+}
+
+// request_gp(s): make sure GPs keep starting until gp_seq reaches s.
+void request_gp(uint64_t s) {
+    if (gp_done(s)) return;
+    spinlock_guard g(rcu.lock);
+    rcu.gp_seq_needed = max(rcu.gp_seq_needed, s);
+    if (!(rcu.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked();
+}
+
+// stall_check(): once per stalled GP, say which CPUs hold it up.
+void stall_check() {
+    uint64_t seq = rcu.gp_seq.load(std::memory_order_relaxed);
+    if (!(seq & 1) || rcu.stall_reported.load(std::memory_order_relaxed) == seq) return;
+    uint64_t age_ms = (clock_ns() - rcu.gp_start_ns) / 1000000;
+    if (age_ms < kopts.rcu_stall_ms) return;
+    uint64_t expected = rcu.stall_reported.load();
+    if (expected == seq || !rcu.stall_reported.compare_exchange_strong(expected, seq)) return;
+    uint64_t mask = rcu.qs_pending.load();
+    log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
+               seq / 2 + 1, age_ms, mask);
+    for (int i = 0; i < ncpu; ++i) {
+        if (mask & (uint64_t(1) << i)) {
+            proc* p = cpus[i].current;
+            log_printf("rcu:   cpu%d running pid %d (%s), preemption count %u", i,
+                       p ? p->pid : -1, p ? p->name : "?", cpus[i].preempt_count);
+        }
+    }
+}
+}
+
+void rcu_init() {}
+
+void rcu_note_qs() {
+    irq_guard g;
+    cpu* c = this_cpu();
+    uint64_t bit = uint64_t(1) << c->index;
+    if (!(rcu.qs_pending.load(std::memory_order_relaxed) & bit)) return;
+    uint64_t old = rcu.qs_pending.fetch_and(~bit);   // a full fence: orders our past reads first
+    if (!(old & bit)) return;
+    ++c->rcu.qs_reported;
+    if ((old & ~bit) == 0) {
+        spinlock_guard lg(rcu.lock);
+        complete_gp_locked();
+    }
+}
+
+void rcu_tick(bool quiescent) {
+    cpu* c = this_cpu();
+    if (quiescent) {
+        rcu_note_qs();
+    } else if (rcu.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index)) {
+        c->need_resched = 1;          // the outermost rcu_read_unlock will schedule
+    }
+    stall_check();
+}
+
+void rcu_irq_enter() {
+    rcu_cpu& r = this_cpu()->rcu;
+    if (!(r.dynticks.load(std::memory_order_relaxed) & 1)) {
+        r.dynticks.fetch_add(1);      // idle -> watching, a full fence
+        r.irq_from_idle = true;
+    }
+}
+void rcu_irq_exit() {
+    rcu_cpu& r = this_cpu()->rcu;
+    if (r.irq_from_idle) {
+        r.irq_from_idle = false;
+        r.dynticks.fetch_add(1);      // watching -> idle
+    }
+}
+void rcu_idle_enter() {
+    assert(this_cpu()->rcu.dynticks.load() & 1);
+    this_cpu()->rcu.dynticks.fetch_add(1);
+}
+void rcu_idle_exit() {
+    assert(!(this_cpu()->rcu.dynticks.load() & 1));
+    this_cpu()->rcu.dynticks.fetch_add(1);
+}
+
+void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
+    head->fn = fn;
+    head->next = nullptr;
+    if (rcu_busted) {                 // the deliberately broken variant
+        fn(head);
+        return;
+    }
+    head->gp_needed = snap();
+    uint64_t backlog;
+    {
+        irq_guard g;
+        rcu_cpu& r = this_cpu()->rcu;
+        *r.cb_tail = head;
+        r.cb_tail = &head->next;
+        backlog = ++r.cb_count;
+        ++r.cb_queued;
+        r.cb_high_water = max(r.cb_high_water, backlog);
+    }
+    request_gp(head->gp_needed);
+    if (backlog > CB_LIMIT && preempt_count() == 0 && interrupts_enabled()) {
+        synchronize_rcu_expedited();   // help the GP along, then drain
+        rcu_do_callbacks();
+    }
+}
+
+bool rcu_cpu_has_work() {
+    rcu_head* h = this_cpu()->rcu.cb_head;
+    return h && gp_done(h->gp_needed);
+}
+
+void rcu_do_callbacks() {
+    preempt_disable();                // no migration, no re-entry from interrupts
+    while (true) {
+        rcu_head* ready = nullptr;
+        rcu_head** ready_tail = &ready;
+        rcu_cpu& r = this_cpu()->rcu;
+        uint64_t n = 0;
+        {
+            irq_guard g;
+            while (r.cb_head && gp_done(r.cb_head->gp_needed) && n < 1000) {
+                rcu_head* h = r.cb_head;
+                r.cb_head = h->next;
+                *ready_tail = h;
+                ready_tail = &h->next;
+                ++n;
+            }
+            if (!r.cb_head) r.cb_tail = &r.cb_head;
+            *ready_tail = nullptr;
+            r.cb_count -= n;
+        }
+        if (!ready) break;
+        while (ready) {
+            rcu_head* next = ready->next;
+            ready->fn(ready);
+            ready = next;
+        }
+        __atomic_fetch_add(&r.cb_invoked, n, __ATOMIC_RELEASE);
+    }
+    preempt_enable();
+}
+
+void synchronize_rcu() {
+    if (preempt_count() != 0) {
+        panic("synchronize_rcu() inside an RCU read section or with preemption disabled "
+              "(count %u), called from %p", preempt_count(), __builtin_return_address(0));
+    }
+    if (rcu_busted) return;
+    uint64_t s = snap();
+    request_gp(s);
+    rcu_note_qs();                    // this CPU is quiescent right now
+    wait_until(rcu.gp_wq, [&] { return gp_done(s); });
+}
+
+void synchronize_rcu_expedited() {
+    if (preempt_count() != 0) {
+        panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %p",
+              preempt_count(), __builtin_return_address(0));
+    }
+    if (rcu_busted) return;
+    uint64_t s = snap();
+    request_gp(s);
+    uint64_t prodded_seq = 0, prodded_at = 0;
+    while (!gp_done(s)) {
+        rcu_note_qs();
+        uint64_t seq = rcu.gp_seq.load();
+        uint64_t now = clock_ns();
+        if (seq != prodded_seq || now - prodded_at > 200000) {
+            // IPI every CPU the running GP still waits for; the handler
+            // reports a QS, or sets need_resched inside a read section.
+            uint64_t mask = rcu.qs_pending.load();
+            irq_guard g;
+            int me = this_cpu()->index;
+            for (int i = 0; i < ncpu; ++i) {
+                if (i != me && (mask & (uint64_t(1) << i))) lapic_send_ipi(i, INT_IPI_RESCHED);
+            }
+            prodded_seq = seq;
+            prodded_at = now;
+        }
+        cpu_relax();
+    }
+}
+
+void rcu_barrier() {
+    if (rcu_busted) return;
+    uint64_t queued[MAXCPU];
+    for (int i = 0; i < ncpu; ++i) queued[i] = __atomic_load_n(&cpus[i].rcu.cb_queued, __ATOMIC_ACQUIRE);
+    synchronize_rcu();                // every callback queued before is now ready...
+    for (int i = 0; i < ncpu; ++i) {  // ...and runs at that CPU's next tick or idle pass
+        while (__atomic_load_n(&cpus[i].rcu.cb_invoked, __ATOMIC_ACQUIRE) < queued[i]) msleep(1);
+    }
+}
+
+uint64_t rcu_completed_gp() { return rcu.gp_seq.load() / 2; }
+
+rcu_stats rcu_get_stats() {
+    rcu_stats t{};
+    for (int i = 0; i < ncpu; ++i) {
+        const rcu_cpu& r = cpus[i].rcu;
+        t.gp_started += r.gp_started;
+        t.gp_completed += r.gp_completed;
+        t.qs_reported += r.qs_reported;
+        t.cb_queued += r.cb_queued;
+        t.cb_invoked += r.cb_invoked;
+        t.cb_high_water = max(t.cb_high_water, r.cb_high_water);
+        t.cb_pending += r.cb_count;
+        t.longest_gp_ns = max(t.longest_gp_ns, r.longest_gp_ns);
+    }
+    return t;
+}
+
+void rcu_read_unlock_underflow() {
+    panic("rcu_read_unlock() without a matching rcu_read_lock() (called from %p)",
+          __builtin_return_address(0));
+}
+
+void rcu_warn_unprotected_load(const void* where) {
+    log_printf("rcu: WARNING: rcu_ptr %p loaded outside a read section and without the update lock",
+               where);
+    print_backtrace(read_rbp());
+}

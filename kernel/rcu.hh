@@ -1,0 +1,121 @@
+// kernel/rcu.hh: the RCU interface. The algorithm, and why it is correct,
+// is explained at the top of kernel/rcu.cc.
+#pragma once
+#include "kernel.hh"
+#include "preempt.hh"
+#include <atomic>
+#include <type_traits>
+
+// rcu_read_lock()/rcu_read_unlock(): a read-side critical section. It only
+// raises this CPU's preemption count: one non-atomic increment, no fence,
+// no shared cache line. The asm "memory" clobbers make it a compiler
+// barrier, so loads cannot move out of the section. Nestable; safe in
+// interrupt handlers.
+inline void rcu_read_lock() { preempt_disable(); }
+void rcu_read_unlock_underflow();
+inline void rcu_read_unlock() {
+#if GRACE_DEBUG
+    if (__builtin_expect(preempt_count() == 0, 0)) rcu_read_unlock_underflow();
+#endif
+    preempt_enable();
+}
+inline bool rcu_read_lock_held() { return preempt_count() != 0; }
+
+// RAII: a read section for the scope.
+class [[nodiscard]] rcu_read_guard {
+public:
+    rcu_read_guard() { rcu_read_lock(); }
+    ~rcu_read_guard() { rcu_read_unlock(); }
+    rcu_read_guard(const rcu_read_guard&) = delete;
+    rcu_read_guard& operator=(const rcu_read_guard&) = delete;
+};
+
+// Called for an RCU pointer load outside any read section and without the
+// update lock: prints a warning with a backtrace (debug builds).
+void rcu_warn_unprotected_load(const void* where);
+
+// rcu_ptr<T>: a pointer that readers load inside read sections while
+// writers replace it.
+//  - load(): inside a read section (or holding the writers' lock, then use
+//    load_locked()). On x86 a plain load is dependency- and acquire-ordered.
+//  - publish(p): release store: everything written to *p before is
+//    visible to any reader that loads p.
+//  - init(p): no ordering; before anyone else can see the pointer.
+template <typename T>
+class rcu_ptr {
+public:
+    constexpr rcu_ptr() = default;
+    constexpr explicit rcu_ptr(T* p) : p_(p) {}
+    rcu_ptr(const rcu_ptr&) = delete;
+    rcu_ptr& operator=(const rcu_ptr&) = delete;
+
+    [[nodiscard]] T* load() const {
+#if GRACE_DEBUG
+        if (__builtin_expect(!rcu_read_lock_held(), 0)) rcu_warn_unprotected_load(this);
+#endif
+        return p_.load(std::memory_order_acquire);
+    }
+    // load_locked(): the update side, which holds the lock that serializes
+    // writers, so the pointer cannot change underneath it.
+    [[nodiscard]] T* load_locked() const { return p_.load(std::memory_order_relaxed); }
+    void publish(T* p) { p_.store(p, std::memory_order_release); }
+    void init(T* p) { p_.store(p, std::memory_order_relaxed); }
+    // exchange(p): publish p and return the old pointer (writers' side).
+    [[nodiscard]] T* exchange(T* p) { return p_.exchange(p, std::memory_order_acq_rel); }
+private:
+    std::atomic<T*> p_{nullptr};
+};
+
+// A callback waiting for a grace period. Embed one in the object to free.
+struct rcu_head {
+    rcu_head* next = nullptr;
+    void (*fn)(rcu_head*) = nullptr;
+    uint64_t gp_needed = 0;        // grace-period number it waits for
+};
+
+// call_rcu(head, fn): run fn(head) once a grace period has passed: after
+// every read section that was running at the time of the call has ended.
+// Callable from any context, including interrupt handlers.
+void call_rcu(rcu_head* head, void (*fn)(rcu_head*));
+
+// rcu_free(obj): kfree/delete `obj` after a grace period. T must have an
+// `rcu_head rcu` member.
+template <typename T>
+void rcu_free(T* obj) {
+    call_rcu(&obj->rcu, [](rcu_head* h) {
+        T* o = reinterpret_cast<T*>(reinterpret_cast<char*>(h) - offsetof(T, rcu));
+        delete o;
+    });
+}
+
+// synchronize_rcu(): wait (sleeping) for a full grace period. Must not be
+// called inside a read section.
+void synchronize_rcu();
+// synchronize_rcu_expedited(): the same, but force the other CPUs through
+// a quiescent state with IPIs instead of waiting for their timer ticks.
+void synchronize_rcu_expedited();
+// rcu_barrier(): wait until every callback queued before the call has run.
+void rcu_barrier();
+
+// Hooks for the scheduler, the timer and interrupt entry (rcu.cc).
+void rcu_note_qs();                  // this CPU is in a quiescent state
+void rcu_tick(bool quiescent);       // timer tick; `quiescent`: interrupted context had count 0
+void rcu_irq_enter();
+void rcu_irq_exit();
+void rcu_idle_enter();
+void rcu_idle_exit();
+void rcu_do_callbacks();             // run this CPU's ready callbacks
+bool rcu_cpu_has_work();             // ready callbacks, or a GP waiting on this CPU
+void rcu_init();
+
+// Statistics summed over CPUs (rcu.cc).
+struct rcu_stats {
+    uint64_t gp_started, gp_completed, qs_reported, cb_queued, cb_invoked,
+        cb_high_water, cb_pending, longest_gp_ns;
+};
+rcu_stats rcu_get_stats();
+uint64_t rcu_completed_gp();
+
+// LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and
+// call_rcu skip the grace period entirely.
+extern bool rcu_busted;

@@ -1,0 +1,286 @@
+// kernel/sched.cc: run queues, cpu::schedule, sleeping and waking.
+//
+// Each CPU has a FIFO run queue of tasks waiting for it, guarded by its
+// runq_lock. cpu::schedule() is the one place a CPU changes tasks: it puts
+// the current task back on a run queue if it can still run, takes the next
+// one (or the CPU's idle task), and switches kernel stacks. Every pass
+// counts as an RCU quiescent state.
+//
+// A task's `on_cpu` flag is true from the moment a CPU picks it until the
+// switch away from it has completed (schedule_tail on the next task). A CPU
+// that picks a task still on_cpu elsewhere waits for the flag to clear, so
+// two CPUs never run on one kernel stack.
+#include "proc.hh"
+#include "apic.hh"
+#include "kalloc.hh"
+
+extern "C" proc* switch_stacks(proc* prev, uintptr_t* save_rsp, uintptr_t new_rsp);
+extern "C" void task_first_entry();
+
+constexpr unsigned TIME_SLICE_TICKS = 4;
+
+namespace {
+// Per-CPU list of tasks in msleep (guarded by the CPU's runq_lock).
+list_head sleepers[MAXCPU];
+
+// enqueue_locked(c, p): put p at the tail of c's run queue.
+void enqueue_locked(cpu* c, proc* p) {
+    assert(!p->on_runq && !p->is_idle);
+    p->on_runq = true;
+    c->runq.push_back(&p->runq_link);
+    ++c->nrunnable;
+}
+
+// enqueue(p): add p to its home CPU's run queue, and prod that CPU if it
+// is not this one.
+void enqueue(proc* p) {
+    while (true) {
+        int target = p->home_cpu;
+        cpu* c = &cpus[target];
+        spinlock_guard g(c->runq_lock);
+        if (p->home_cpu != target) continue;   // migrated meanwhile
+        if (!p->on_runq) enqueue_locked(c, p);
+        break;
+    }
+    cpu* c = &cpus[p->home_cpu];
+    if (c != this_cpu()) {
+        lapic_send_ipi(c->index, INT_IPI_RESCHED);
+    } else {
+        set_need_resched();
+    }
+}
+
+// steal_work(me): an idle CPU takes one unpinned task from the busiest
+// other CPU's queue.
+proc* steal_work(cpu* me) {
+    cpu* victim = nullptr;
+    unsigned most = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        if (&cpus[i] != me && cpus[i].nrunnable > most) {
+            most = cpus[i].nrunnable;
+            victim = &cpus[i];
+        }
+    }
+    if (!victim || !victim->runq_lock.try_lock()) return nullptr;
+    proc* found = nullptr;
+    for (list_links* l = victim->runq.front(); l && l != victim->runq.end(); l = l->next) {
+        proc* p = container_of(l, proc, runq_link);
+        if (p->pinned < 0) {
+            list_head::erase(l);
+            p->on_runq = false;
+            --victim->nrunnable;
+            p->home_cpu = me->index;
+            found = p;
+            break;
+        }
+    }
+    victim->runq_lock.unlock();
+    return found;
+}
+}
+
+void sched_init_cpu(cpu* c) {
+    proc* idle = new proc;
+    assert(idle);
+    snprintf(idle->name, sizeof(idle->name), "idle%d", c->index);
+    idle->is_idle = idle->is_kthread = true;
+    idle->home_cpu = idle->pinned = c->index;
+    idle->pagetable = kernel_pagetable;
+    idle->on_cpu = true;
+    c->idle_task = idle;
+    c->current = idle;
+}
+
+void cpu::schedule() {
+    assert(!interrupts_enabled());
+    proc* prev = current;
+    if (preempt_count != 0) {
+        panic("cpu::schedule() called with preemption count %u (inside an RCU read "
+              "section or holding a spinlock?) by %s", preempt_count, prev->name);
+    }
+    ++schedule_count;
+    need_resched = 0;
+    rcu_note_qs();
+
+    if (prev->state.load(std::memory_order_relaxed) == TASK_RUNNABLE && !prev->is_idle) {
+        prev->slice_ticks = 0;
+        if (prev->home_cpu == index) {
+            spinlock_guard g(runq_lock);
+            if (!prev->on_runq) enqueue_locked(this, prev);
+        } else {
+            enqueue(prev);                    // pinned elsewhere: migrate
+        }
+    }
+    proc* next = nullptr;
+    {
+        spinlock_guard g(runq_lock);
+        if (list_links* l = runq.pop_front()) {
+            next = container_of(l, proc, runq_link);
+            next->on_runq = false;
+            --nrunnable;
+        }
+    }
+    if (!next) next = idle_task;
+    if (next == prev) return;
+
+    while (next->on_cpu.load(std::memory_order_acquire)) cpu_relax();
+    next->on_cpu.store(true, std::memory_order_relaxed);
+    current = next;
+    set_kernel_stack(this, next->kstack ? next->kstack_top() : fault_stack_top);
+    uint64_t* pt = next->is_kthread ? kernel_pagetable : next->pagetable;
+    if (rdcr3() != kva2pa(pt)) wrcr3(kva2pa(pt));
+    proc* from = switch_stacks(prev, &prev->saved_rsp, next->saved_rsp);
+    schedule_tail(from);
+}
+
+// schedule_tail(prev): the first thing a task does after a switch to it:
+// release the task it replaced.
+extern "C" void schedule_tail(proc* prev) {
+    prev->on_cpu.store(false, std::memory_order_release);
+}
+
+// preempt_schedule(): a reschedule held back by a raised preemption count
+// runs here once the count returns to zero.
+void preempt_schedule() {
+    if (!interrupts_enabled()) return;   // the next interrupt return does it
+    cli();
+    if (preempt_count() == 0 && this_cpu()->need_resched) this_cpu()->schedule();
+    sti();
+}
+
+void yield() {
+    cli();
+    this_cpu()->schedule();
+    sti();
+}
+
+// schedule_blocked(): give up the CPU until wake_proc (unless a wakeup has
+// already happened, in which case schedule finds us runnable).
+void schedule_blocked() {
+    cli();
+    this_cpu()->schedule();
+    sti();
+}
+
+void wake_proc(proc* p) {
+    int expected = TASK_BLOCKED;
+    if (p->state.compare_exchange_strong(expected, TASK_RUNNABLE)) enqueue(p);
+}
+
+void wait_prepare(wait_queue& wq, waiter& w) {
+    spinlock_guard g(wq.lock);
+    if (!w.link.is_linked()) wq.waiters.push_back(&w.link);
+    w.p->state.store(TASK_BLOCKED, std::memory_order_seq_cst);
+}
+
+void wait_finish(wait_queue& wq, waiter& w) {
+    w.p->state.store(TASK_RUNNABLE, std::memory_order_seq_cst);
+    spinlock_guard g(wq.lock);
+    if (w.link.is_linked()) list_head::erase(&w.link);
+}
+
+void wait_queue::wake_all() {
+    spinlock_guard g(lock);
+    for (list_links* l = waiters.front(); l && l != waiters.end(); l = l->next) {
+        wake_proc(container_of(l, waiter, link)->p);
+    }
+}
+
+int pick_least_loaded_cpu() {
+    int best = 0;
+    unsigned best_load = ~0u;
+    for (int i = 0; i < ncpu; ++i) {
+        unsigned load = cpus[i].nrunnable + (cpus[i].current != cpus[i].idle_task);
+        if (load < best_load) {
+            best_load = load;
+            best = i;
+        }
+    }
+    return best;
+}
+
+void enqueue_new(proc* p) {
+    if (p->pinned < 0) p->home_cpu = pick_least_loaded_cpu();
+    p->state.store(TASK_RUNNABLE);
+    enqueue(p);
+}
+
+// msleep(ms): sleep for at least ms milliseconds. The task waits on its
+// CPU's sleeper list; that CPU's timer tick wakes it.
+void msleep(uint64_t ms) {
+    proc* p = current();
+    p->wake_at_ns = clock_ns() + ms * 1000000;
+    while (clock_ns() < p->wake_at_ns) {
+        {
+            irq_guard ig;
+            cpu* c = this_cpu();
+            spinlock_guard g(c->runq_lock);
+            sleepers[c->index].push_back(&p->sleep_link);
+            p->state.store(TASK_BLOCKED);
+        }
+        schedule_blocked();
+    }
+}
+
+// sched_tick(from_user, preemptible): the timer's work for the scheduler:
+// wake sleepers whose time has come and end time slices.
+void sched_tick(bool from_user, bool preemptible) {
+    (void) from_user;
+    cpu* c = this_cpu();
+    uint64_t now = clock_ns();
+    proc* woken[16];
+    int nwoken = 0;
+    {
+        spinlock_guard g(c->runq_lock);
+        list_links* l = sleepers[c->index].front();
+        while (l && l != sleepers[c->index].end() && nwoken < 16) {
+            list_links* next = l->next;
+            proc* p = container_of(l, proc, sleep_link);
+            if (p->wake_at_ns <= now) {
+                list_head::erase(l);
+                woken[nwoken++] = p;
+            }
+            l = next;
+        }
+    }
+    for (int i = 0; i < nwoken; ++i) wake_proc(woken[i]);
+    proc* p = c->current;
+    if (!p->is_idle && ++p->slice_ticks >= TIME_SLICE_TICKS && c->nrunnable > 0) {
+        c->need_resched = 1;
+    }
+    (void) preemptible;
+}
+
+// idle_loop(): what a CPU runs when no task wants it. It runs RCU
+// callbacks, takes work from busy CPUs, and otherwise halts until an
+// interrupt. While halted it is in an RCU "extended quiescent state".
+void idle_loop() {
+    cpu* c = this_cpu();
+    while (true) {
+        cli();
+        if (c->nrunnable == 0 && ncpu > 1) {
+            if (proc* p = steal_work(c)) {
+                spinlock_guard g(c->runq_lock);
+                enqueue_locked(c, p);
+            }
+        }
+        if (c->nrunnable > 0 || c->need_resched) {
+            c->schedule();
+            sti();
+            continue;
+        }
+        rcu_note_qs();
+        if (rcu_cpu_has_work()) {
+            sti();
+            rcu_do_callbacks();
+            continue;
+        }
+        c->in_idle = true;
+        rcu_idle_enter();
+        asm volatile("sti; hlt" ::: "memory");
+        cli();
+        rcu_idle_exit();
+        c->in_idle = false;
+        sti();
+    }
+}

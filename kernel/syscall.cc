@@ -1,0 +1,189 @@
+// kernel/syscall.cc: the system call table and the calls themselves.
+//
+// syscall_entry (entry.S) saves the user registers in a regstate at the
+// top of the task's kernel stack and calls syscall_dispatch, which looks
+// the number up in one table. Every pointer argument is checked with
+// user_range_ok/user_string_ok before use: a bad one is -EFAULT, never a
+// kernel fault. The largestruct calls live in ls.cc.
+#include "proc.hh"
+#include "vm.hh"
+#include "apic.hh"
+#include "console.hh"
+#include "kalloc.hh"
+
+long sys_lsread(uint64_t scheme, uint64_t len);
+long sys_lswrite(uint64_t scheme, uint64_t buf, uint64_t len);
+long sys_kstat(uint64_t what, uint64_t arg);
+
+namespace {
+using syscall_fn = long (*)(regstate*);
+inline uint64_t* upt() { return current()->pagetable; }
+
+long sys_getpid(regstate*) { return current()->pid; }
+
+long sys_getppid(regstate*) {
+    rcu_read_guard g;
+    proc* parent = current()->parent.load();
+    return parent ? parent->pid : 0;
+}
+
+long sys_fork(regstate* r) { return proc_fork(r); }
+
+long sys_exit(regstate* r) { proc_exit(int(r->reg_rdi & 0xff)); }
+
+long sys_waitpid(regstate* r) {
+    int pid = int(r->reg_rdi);
+    uintptr_t status = r->reg_rsi;
+    if (pid < 0) return -EINVAL;
+    if (status && !user_range_ok(upt(), status, sizeof(int), true)) return -EFAULT;
+    int st = 0;
+    int result = proc_waitpid(pid, &st);
+    if (result > 0 && status) *reinterpret_cast<int*>(status) = st;
+    return result;
+}
+
+long sys_yield(regstate*) { yield(); return 0; }
+
+long sys_msleep(regstate* r) { msleep(uint32_t(r->reg_rdi)); return 0; }
+
+long sys_clock_ns(regstate*) { return long(clock_ns()); }
+
+long sys_ncpu(regstate*) { return ncpu; }
+
+long sys_getcpu(regstate*) {
+    irq_guard g;
+    return this_cpu()->index;
+}
+
+// sys_setcpu(cpu): pin the caller to `cpu` (-1 unpins) and move there.
+long sys_setcpu(regstate* r) {
+    int target = int(r->reg_rdi);
+    if (target < -1 || target >= ncpu) return -EINVAL;
+    proc* p = current();
+    p->pinned = target;
+    if (target < 0) return 0;
+    p->home_cpu = target;
+    while (true) {
+        {
+            irq_guard g;
+            if (this_cpu()->index == target) break;
+        }
+        yield();
+    }
+    return 0;
+}
+
+long sys_write(regstate* r) {
+    int fd = int(r->reg_rdi);
+    uintptr_t buf = r->reg_rsi;
+    size_t n = r->reg_rdx;
+    if (fd != 1 && fd != 2) return -EINVAL;
+    if (!user_range_ok(upt(), buf, n, false)) return -EFAULT;
+    console_write(reinterpret_cast<const char*>(buf), n);
+    return long(n);
+}
+
+wait_queue console_wq;
+
+long sys_read(regstate* r) {
+    int fd = int(r->reg_rdi);
+    uintptr_t buf = r->reg_rsi;
+    size_t n = r->reg_rdx;
+    if (fd != 0) return -EINVAL;
+    if (!user_range_ok(upt(), buf, n, true)) return -EFAULT;
+    if (n == 0) return 0;
+    size_t got = 0;
+    wait_until(console_wq, [&] {
+        got = console_try_read(reinterpret_cast<char*>(buf), n);
+        return got > 0;
+    });
+    return long(got);
+}
+
+// sys_exec(name, argv): copy the name and arguments into the kernel, then
+// replace the image.
+long sys_exec(regstate* r) {
+    size_t len;
+    if (!user_string_ok(upt(), r->reg_rdi, 64, &len)) return -EFAULT;
+    char name[64];
+    memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
+    constexpr int MAXARGS = 32;
+    constexpr size_t ARGSPACE = 2048;
+    char* space = static_cast<char*>(kmalloc(ARGSPACE));
+    if (!space) return -ENOMEM;
+    const char* argv[MAXARGS + 1];
+    int argc = 0;
+    size_t used = 0;
+    uintptr_t uargv = r->reg_rsi;
+    long result = 0;
+    while (uargv) {
+        if (argc == MAXARGS) { result = -EINVAL; break; }
+        if (!user_range_ok(upt(), uargv + argc * 8, 8, false)) { result = -EFAULT; break; }
+        uintptr_t s = reinterpret_cast<const uintptr_t*>(uargv)[argc];
+        if (!s) break;
+        size_t n;
+        if (!user_string_ok(upt(), s, ARGSPACE - used, &n)) { result = -EFAULT; break; }
+        memcpy(space + used, reinterpret_cast<const char*>(s), n + 1);
+        argv[argc++] = space + used;
+        used += n + 1;
+    }
+    if (argc == 0 && result == 0) argv[argc++] = name;
+    if (result == 0) result = proc_exec(current(), name, argc, argv);
+    kfree(space);
+    return result;
+}
+
+long sys_ktest(regstate* r) {
+    size_t len;
+    if (!user_string_ok(upt(), r->reg_rdi, 64, &len)) return -EFAULT;
+    char name[64];
+    memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
+    return run_ktest(name, long(r->reg_rsi));
+}
+
+long sys_lsread_entry(regstate* r) { return sys_lsread(r->reg_rdi, r->reg_rsi); }
+long sys_lswrite_entry(regstate* r) { return sys_lswrite(r->reg_rdi, r->reg_rsi, r->reg_rdx); }
+long sys_kstat_entry(regstate* r) { return sys_kstat(r->reg_rdi, r->reg_rsi); }
+
+constexpr syscall_fn make_table_entry(int n) {
+    switch (n) {
+    case SYS_GETPID: return sys_getpid;
+    case SYS_GETPPID: return sys_getppid;
+    case SYS_FORK: return sys_fork;
+    case SYS_EXEC: return sys_exec;
+    case SYS_EXIT: return sys_exit;
+    case SYS_WAITPID: return sys_waitpid;
+    case SYS_YIELD: return sys_yield;
+    case SYS_MSLEEP: return sys_msleep;
+    case SYS_CLOCK_NS: return sys_clock_ns;
+    case SYS_NCPU: return sys_ncpu;
+    case SYS_GETCPU: return sys_getcpu;
+    case SYS_SETCPU: return sys_setcpu;
+    case SYS_WRITE: return sys_write;
+    case SYS_READ: return sys_read;
+    case SYS_LSREAD: return sys_lsread_entry;
+    case SYS_LSWRITE: return sys_lswrite_entry;
+    case SYS_KTEST: return sys_ktest;
+    case SYS_KSTAT: return sys_kstat_entry;
+    default: return nullptr;
+    }
+}
+struct syscall_table {
+    syscall_fn fn[NSYSCALL];
+    constexpr syscall_table() : fn() {
+        for (int i = 0; i < NSYSCALL; ++i) fn[i] = make_table_entry(i);
+    }
+};
+constexpr syscall_table table;
+}
+
+void console_input_arrived() { console_wq.wake_all(); }
+
+extern "C" long syscall_dispatch(regstate* r) {
+    uint64_t n = r->reg_rax;
+    long result = n < NSYSCALL && table.fn[n] ? table.fn[n](r) : -ENOSYS;
+    cli();                               // entry.S returns with interrupts off
+    cpu* c = this_cpu();
+    if (c->need_resched && c->preempt_count == 0) c->schedule();
+    return result;
+}

@@ -1,0 +1,121 @@
+// lib/abi.hh -- constants shared by the Grace kernel and user programs:
+// error numbers, system call numbers, and the "ls" (lock scheme) buffer
+// experiment's size and scheme identifiers.  Header-only; anything here is
+// part of the user/kernel ABI, so never renumber existing values.
+#pragma once
+
+#include <stddef.h>
+
+// Error numbers (same values as Linux).
+constexpr int ENOENT = 2;
+constexpr int ESRCH = 3;
+constexpr int ECHILD = 10;
+constexpr int EAGAIN = 11;
+constexpr int ENOMEM = 12;
+constexpr int EFAULT = 14;
+constexpr int EINVAL = 22;
+constexpr int ENOSYS = 38;
+
+// Size in bytes of the shared buffer read/written by SYS_LSREAD/SYS_LSWRITE.
+constexpr size_t LS_SIZE = 10000;
+
+// Synchronization schemes protecting the shared buffer.
+constexpr int LS_RCU = 0;
+constexpr int LS_SPINLOCK = 1;
+constexpr int LS_RWLOCK = 2;
+constexpr int LS_HAZPTR = 3;
+constexpr int LS_REFCOUNT = 4;
+constexpr int LS_DIFFREF = 5;
+constexpr int LS_LOPSIDED = 6;
+constexpr int LS_NONE = 7;
+constexpr int LS_BUSTED = 8;
+constexpr int LS_NSCHEMES = 9;
+
+// Name of scheme s ("rcu", "spinlock", ...), or nullptr if s is out of range.
+inline const char* ls_scheme_name(int s) {
+    static constexpr const char* names[LS_NSCHEMES] = {
+        "rcu", "spinlock", "rwlock", "hazptr", "refcount",
+        "diffref", "lopsided", "none", "busted",
+    };
+    if (s < 0 || s >= LS_NSCHEMES) {
+        return nullptr;
+    }
+    return names[s];
+}
+
+// Inverse of ls_scheme_name: accepts a scheme name (exact, lower case) or a
+// decimal scheme number such as "3".  Returns the scheme, or -1 if `name`
+// is null, unknown, or a number out of range.  Self-contained (no
+// lib/string dependency) so it works in any build.
+inline int ls_scheme_parse(const char* name) {
+    if (name == nullptr || name[0] == '\0') {
+        return -1;
+    }
+    if (name[0] >= '0' && name[0] <= '9') {
+        int v = 0;
+        for (const char* p = name; *p != '\0'; ++p) {
+            if (*p < '0' || *p > '9') {
+                return -1;
+            }
+            v = v * 10 + (*p - '0');
+            if (v >= LS_NSCHEMES) {
+                return -1;
+            }
+        }
+        return v;
+    }
+    for (int s = 0; s < LS_NSCHEMES; ++s) {
+        const char* a = ls_scheme_name(s);
+        const char* b = name;
+        while (*a != '\0' && *a == *b) {
+            ++a;
+            ++b;
+        }
+        if (*a == '\0' && *b == '\0') {
+            return s;
+        }
+    }
+    return -1;
+}
+
+// System call numbers.
+enum syscall_number : int {
+    SYS_GETPID = 1,
+    SYS_GETPPID,
+    SYS_FORK,
+    SYS_EXEC,
+    SYS_EXIT,
+    SYS_WAITPID,
+    SYS_YIELD,
+    SYS_MSLEEP,
+    SYS_CLOCK_NS,
+    SYS_NCPU,
+    SYS_GETCPU,
+    SYS_SETCPU,
+    SYS_WRITE,
+    SYS_READ,
+    SYS_LSREAD,
+    SYS_LSWRITE,
+    SYS_KTEST = 100,
+    SYS_KSTAT = 101,
+    NSYSCALL = 102
+};
+
+// sys_kstat(what, arg): kernel statistics for tests and benchmarks
+// (a Grace extension beyond the ABI table). `arg` is a CPU index where the
+// statistic is per CPU. Returns the value, or -EINVAL.
+enum kstat_id : int {
+    KSTAT_FREE_PAGES = 0,      // free physical pages
+    KSTAT_SCHEDULES = 1,       // passes through cpu::schedule on CPU arg
+    KSTAT_TICKS = 2,           // timer interrupts on CPU arg
+    KSTAT_HZ = 3,              // configured timer rate
+    KSTAT_RCU_GP = 4,          // completed grace periods
+    KSTAT_RCU_CB_PENDING = 5,  // callbacks waiting, all CPUs
+    KSTAT_RCU_CB_HIGH = 6,     // largest per-CPU backlog seen
+    KSTAT_RCU_CB_INVOKED = 7,  // callbacks run, all CPUs
+    KSTAT_HEAP_BYTES = 8,      // small heap objects in use
+    KSTAT_NPROCS = 9,          // processes that exist (incl. zombies)
+    KSTAT_RCU_LONGEST_GP_NS = 10,
+    KSTAT_IRQS = 11,           // interrupts on CPU arg
+    KSTAT_PREEMPT_COUNT = 12,  // the caller's CPU preemption count (always 0 from user)
+};
