@@ -16,6 +16,7 @@ ARGS ?=
 TIMEOUT ?= 600
 STRESS ?=
 export TESTS STRESS
+export GRACE_BUILD := $(BUILD)
 
 Q := $(if $(filter 1,$(V)),,@)
 CROSS := $(if $(shell command -v x86_64-elf-g++ 2>/dev/null),x86_64-elf-,)

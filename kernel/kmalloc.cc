@@ -113,22 +113,19 @@ void kfree(void* p) {
     int cls = s->cls;
     size_t off = uintptr_t(p) - uintptr_t(s) - first_offset(cls);
     if (off % class_size(cls) != 0) panic("kfree(%p): not the start of an object", p);
-    if (kopts.poison) {
-        // A second free finds the object already poisoned.
-        const uint64_t* w = static_cast<const uint64_t*>(p);
-        if (class_size(cls) >= 32 && w[1] == POISON_WORD && w[2] == POISON_WORD) {
-            bool all = true;
-            for (size_t i = 1; i < class_size(cls) / 8 && all; ++i) all = w[i] == POISON_WORD;
-            if (all) panic("kfree(%p): double free", p);
-        }
-        memset(p, POISON_BYTE, class_size(cls));
-    }
     bytes_in_use -= class_size(cls);
     slab_page* empty = nullptr;
     {
         size_class& c = classes[cls];
         spinlock_guard g(c.lock);
         auto* o = static_cast<free_obj*>(p);
+        if (kopts.poison) {
+            // Debug mode: an object already on its page's free list is a double free.
+            for (free_obj* f = s->freelist; f; f = f->next) {
+                if (f == o) panic("kfree(%p): double free", p);
+            }
+            memset(p, POISON_BYTE, class_size(cls));
+        }
         o->next = s->freelist;
         s->freelist = o;
         if (s->nfree++ == 0) c.partial.push_back(&s->link);

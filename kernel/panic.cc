@@ -56,7 +56,7 @@ const char* symbol_name(uintptr_t addr, uintptr_t* offset) {
 
 void print_backtrace(uintptr_t rbp, int skip) {
     console_printf("  backtrace:\n");
-    for (int depth = 0; depth < 32 && rbp >= KERNBASE - (1UL << 40) && !(rbp & 7); ++depth) {
+    for (int depth = 0; depth < 32 && rbp >= PHYSBASE && !(rbp & 7); ++depth) {
         auto* frame = reinterpret_cast<uintptr_t*>(rbp);
         uintptr_t ret = frame[1];
         if (ret < KERNBASE) break;

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Run the Grace test suite (in the spirit of MIT gradelib / Pintos `make check`).
+
+    python3 tests/run.py [--list] [--stress] [--jobs J] [--verbose]
+                         [NAME_OR_PATTERN ...]
+
+Tests are declared in tests/tests.py with testlib.test() (see testlib.py).
+Each test boots build/kernel.bin in QEMU via tests/qemu.py and judges the
+console output and exit status.
+
+Selection: a NAME_OR_PATTERN selects the tests whose name equals it, starts
+with it, or matches it as a shell pattern (fnmatch: * ? [...]).  The
+environment variable TESTS (space or comma separated) adds patterns, so
+`make check TESTS=smp` works.  With no pattern every test is selected.
+Stress tests are skipped unless --stress or STRESS=1 is given, or the test
+is named exactly.
+
+Output: one line per test ("PASS  name  (3.2s)", "FAIL  name  (3.2s) :
+reason", "PANIC name ...", "TIMEOUT name ..."); for a non-PASS test the
+console log is kept in build/test-logs/NAME.log and its last 25 lines are
+shown.  The last line is "N passed, N failed".
+
+Exit status: 0 all passed; 1 a test failed or no test matched; 2 the kernel
+is not built (or QEMU cannot be installed); 130 interrupted.
+--jobs J runs J QEMUs at once; --verbose also shows each test's console.
+"""
+
+from __future__ import annotations
+
+import sys
+
+sys.dont_write_bytecode = True  # keep tests/ free of __pycache__
+
+import argparse
+import fnmatch
+import importlib.util
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+import qemu  # noqa: E402
+import testlib  # noqa: E402
+
+REPO = TESTS_DIR.parent
+LOG_DIR = qemu.BUILD_DIR / "test-logs"
+TAIL_LINES = 25
+
+_print_lock = threading.Lock()
+
+
+@dataclass
+class Outcome:
+    """What happened to one test."""
+    spec: testlib.TestSpec
+    verdict: str
+    reason: str
+    seconds: float
+    output: str
+
+
+def load_tests(path: Path = TESTS_DIR / "tests.py") -> dict[str, testlib.TestSpec]:
+    """Execute tests/tests.py and return the registry it filled."""
+    loader_spec = importlib.util.spec_from_file_location("grace_tests", path)
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    return testlib.REGISTRY
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Whether `pattern` selects test `name` (equal, prefix or fnmatch)."""
+    return (name == pattern or name.startswith(pattern)
+            or fnmatch.fnmatchcase(name, pattern))
+
+
+def select(tests: dict[str, testlib.TestSpec], patterns: list[str],
+           stress: bool) -> list[testlib.TestSpec]:
+    """The tests chosen by `patterns` (all if empty), in declaration order.
+
+    Stress tests need `stress`, unless a pattern names them exactly."""
+    chosen = []
+    for spec in tests.values():
+        if patterns and not any(matches(spec.name, p) for p in patterns):
+            continue
+        if spec.stress and not stress and spec.name not in patterns:
+            continue
+        chosen.append(spec)
+    return chosen
+
+
+def env_flag(name: str) -> bool:
+    """True if environment variable `name` is set to something but 0/no."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "no", "false")
+
+
+def run_test(spec: testlib.TestSpec, stream: bool) -> Outcome:
+    """Boot QEMU for `spec`, judge the result and keep or drop its log."""
+    log_path = LOG_DIR / f"{spec.name}.log"
+    try:
+        result = qemu.run(spec.ncpu, spec.prog, list(spec.args),
+                          list(spec.opts), spec.timeout, log_path,
+                          quiet=not stream)
+    except (OSError, ValueError) as err:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(f"run.py: could not run QEMU: {err}\n")
+        return Outcome(spec, testlib.FAIL, f"could not run QEMU: {err}", 0.0, "")
+    verdict, reason = testlib.evaluate(spec, result)
+    if verdict == testlib.PASS:
+        log_path.unlink(missing_ok=True)
+    else:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"\nrun.py: {verdict} {spec.name}: {reason}\n"
+                      f"run.py: rerun with: {testlib.rerun_command(spec)}\n")
+    return Outcome(spec, verdict, reason, result.seconds, result.output)
+
+
+def report(outcome: Outcome, show_output: bool) -> None:
+    """Print the verdict line (and, unless PASS, log path and tail)."""
+    spec = outcome.spec
+    line = f"{outcome.verdict:<5} {spec.name}  ({outcome.seconds:.1f}s)"
+    if outcome.reason:
+        line += f" : {outcome.reason}"
+    lines = [line]
+    if show_output:
+        lines += ["    | " + l for l in outcome.output.splitlines()]
+    if outcome.verdict != testlib.PASS:
+        log_path = LOG_DIR / f"{spec.name}.log"
+        try:
+            shown = log_path.relative_to(Path.cwd())
+        except ValueError:
+            shown = log_path
+        lines.append(f"    log: {shown}")
+        lines.append(f"    rerun: {testlib.rerun_command(spec)}")
+        if not show_output:
+            tail = outcome.output.splitlines()[-TAIL_LINES:]
+            lines += ["    " + l for l in tail] or ["    (no console output)"]
+    with _print_lock:
+        print("\n".join(lines), flush=True)
+
+
+def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool) -> list[Outcome]:
+    """Run the chosen tests, `jobs` at a time, reporting each as it ends."""
+    if jobs <= 1:
+        outcomes = []
+        for spec in chosen:
+            if verbose:
+                print(f"--- {spec.name}: {testlib.rerun_command(spec)}", flush=True)
+            outcome = run_test(spec, stream=verbose)
+            report(outcome, show_output=False)
+            outcomes.append(outcome)
+        return outcomes
+    done: dict[str, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_test, spec, False) for spec in chosen]
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                report(outcome, show_output=verbose)
+                done[outcome.spec.name] = outcome
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            qemu.kill_all()
+            raise
+    return [done[spec.name] for spec in chosen]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="run.py", description="Run the Grace kernel tests in QEMU.")
+    parser.add_argument("patterns", nargs="*", metavar="NAME_OR_PATTERN")
+    parser.add_argument("--list", action="store_true",
+                        help="print the selected test names and exit")
+    parser.add_argument("--stress", action="store_true",
+                        help="include stress tests (also STRESS=1)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="J",
+                        help="run J tests at once (default 1)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show each test's console output")
+    ns = parser.parse_args(argv)
+    if ns.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return ns
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parse_args(sys.argv[1:] if argv is None else argv)
+    patterns = ns.patterns + re.split(r"[\s,]+", os.environ.get("TESTS", "").strip())
+    patterns = [p for p in patterns if p]
+    stress = ns.stress or env_flag("STRESS")
+    try:
+        tests = load_tests()
+    except (ValueError, TypeError, SyntaxError, ImportError) as err:
+        print(f"run.py: error in tests/tests.py: {err}", file=sys.stderr)
+        return 2
+    chosen = select(tests, patterns, stress)
+    if not chosen:
+        what = " ".join(patterns) if patterns else "(all)"
+        hint = "" if stress else " (stress tests need --stress)"
+        print(f"run.py: no test matches {what}{hint}")
+        return 1
+    if ns.list:
+        print("\n".join(spec.name for spec in chosen))
+        return 0
+    for path in (qemu.DEFAULT_KERNEL, qemu.DEFAULT_SYMS):
+        if not path.is_file():
+            print(f"run.py: {path.relative_to(REPO)} not found: run 'make' first")
+            return 2
+    qemu.ensure_qemu()
+    try:
+        outcomes = run_all(chosen, ns.jobs, ns.verbose)
+    except KeyboardInterrupt:
+        qemu.kill_all()
+        print("\nrun.py: interrupted", file=sys.stderr)
+        return 130
+    failed = [o.spec.name for o in outcomes if o.verdict != testlib.PASS]
+    if failed:
+        print(f"failed: {' '.join(failed)}")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

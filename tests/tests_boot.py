@@ -1,0 +1,40 @@
+"""Boot, SMP, interrupts, memory and panic tests (issue: boot on every CPU)."""
+
+from testlib import test
+
+
+def every_cpu_online(ncpu):
+    """A check: CPUs 0..ncpu-1 each report "[cpuN] online" exactly once."""
+    def check(output):
+        for cpu in range(ncpu):
+            count = output.count(f"[cpu{cpu}] online")
+            if count != 1:
+                return f"'[cpu{cpu}] online' seen {count} times, expected once"
+        if f"[cpu{ncpu}] online" in output:
+            return f"more than {ncpu} CPUs came online"
+        return None
+    return check
+
+
+for n in (1, 2, 4, 8):
+    test(f"boot-smp-{n}", prog="cpuinfo", args=[str(n)], ncpu=n, timeout=60,
+         expect=[rf"{n} CPUs online", rf"cpuinfo: {n} CPUs, all ran a pinned process"],
+         check=every_cpu_online(n))
+
+# The timer ticks on every CPU at the configured rate (checked in the
+# kernel against the TSC-based clock, with a tolerance for a loaded host).
+test("boot-timer-1000hz", prog="ktest", args=["timer", "1000"], ncpu=2, timeout=60,
+     expect=[r"ktest timer: cpu0 .* ok", r"ktest timer: cpu1 .* ok"])
+test("boot-timer-250hz", prog="ktest", args=["timer", "1000"], ncpu=2, opts=["hz=250"],
+     timeout=60, expect=[r"configured 250\) ok"])
+# An IPI from one CPU reaches every other CPU.
+test("boot-ipi", prog="ktest", args=["ipi"], ncpu=4, timeout=60,
+     expect=[r"cpu\d -> cpu\d delivered"], reject=[r"LOST", r"PANIC"])
+# Multi-CPU allocator stress with poisoning on; free pages return.
+test("boot-alloc-stress", prog="allocstress", args=["20000"], ncpu=4, timeout=120,
+     expect=[r"allocstress: free pages before \d+ after \d+: same"])
+# A failing assertion panics with a symbolized backtrace and a failing status.
+test("boot-panic-assert", prog="ktest", args=["panic"], ncpu=2, timeout=60,
+     expect=[r"^PANIC: \[cpu\d\] .*assertion 'ktest_panic_value == 42' failed",
+             r"backtrace:", r"ktest_panic\(\)", r"syscall_dispatch"],
+     status="panic")
