@@ -153,6 +153,7 @@ switch_stacks:
 task_first_entry:
         movq %rax, %rdi
         call schedule_tail              // finish the switch (sched.cc)
+        sti                             // schedule() ran with interrupts off
         movq %r13, %rdi
         xorl %ebp, %ebp
         call *%r12                      // kernel tasks: never returns

@@ -221,12 +221,14 @@ void proc_exit(int status) {
         console_printf("grace: power off: init exited with status %d\n", status);
         power_off(status == 0 ? 0 : 1);
     }
-    // Leave the address space before freeing it.
-    wrcr3(kva2pa(kernel_pagetable));
-    uint64_t* pt = p->pagetable;
-    p->pagetable = kernel_pagetable;
-    p->is_kthread = true;
-    pt_destroy(pt);
+    if (!p->is_kthread) {
+        // Leave the address space before freeing it.
+        wrcr3(kva2pa(kernel_pagetable));
+        uint64_t* pt = p->pagetable;
+        p->pagetable = kernel_pagetable;
+        p->is_kthread = true;
+        pt_destroy(pt);
+    }
     proc* parent;
     {
         spinlock_guard g(proc_tree_lock);
@@ -281,6 +283,14 @@ int proc_waitpid(int pid, int* status_out) {
     if (status_out) *status_out = found->exit_status;
     proc_free(found);
     return cpid;
+}
+
+// kthread_join(p): wait for kernel thread p (from kthread_create, no
+// parent) to exit, then free it.
+void kthread_join(proc* p) {
+    assert(p->is_kthread && !p->parent.load_locked());
+    wait_until(child_exit_wq, [&] { return p->state.load() == TASK_ZOMBIE; });
+    proc_free(p);
 }
 
 // proc_kill_current(r, what): a fault in user code ends only that process.

@@ -88,6 +88,7 @@ extern spinlock proc_tree_lock;
 extern uint64_t* kernel_pagetable;
 proc* proc_alloc(const char* name);  // kernel stack, pid; not yet runnable
 proc* kthread_create(const char* name, void (*fn)(void*), void* arg);
+void kthread_join(proc* p);          // wait for a kernel thread's proc_exit, free it
 [[noreturn]] void proc_exit(int status);
 int proc_fork(regstate* regs);
 int proc_exec(proc* p, const char* name, int argc, const char* const* argv);

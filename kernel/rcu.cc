@@ -42,7 +42,7 @@
 // snap() never decreases, the list is sorted by the GP it needs. Ready
 // callbacks (gp_seq >= their number) are cut off the front and run on the
 // same CPU, in order, at a point where its count was zero (interrupt exit,
-// idle loop): never inside a read section. Past CB_LIMIT queued callbacks a
+// idle loop): never inside a read section. Past RCU_CB_LIMIT callbacks a
 // caller that may sleep waits for an expedited GP and runs its own backlog,
 // so memory stays bounded under a flood of writers.
 //
@@ -55,9 +55,9 @@
 #include "apic.hh"
 
 bool rcu_busted = false;
+std::atomic<uint64_t> rcu_stall_reports{0};
 
 namespace {
-constexpr uint64_t CB_LIMIT = 10000;       // per-CPU backlog that makes callers help
 
 struct rcu_global {
     spinlock lock;
@@ -119,6 +119,7 @@ void stall_check() {
     uint64_t expected = rcu.stall_reported.load();
     if (expected == seq || !rcu.stall_reported.compare_exchange_strong(expected, seq)) return;
     uint64_t mask = rcu.qs_pending.load();
+    rcu_stall_reports.fetch_add(1);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
     for (int i = 0; i < ncpu; ++i) {
@@ -199,7 +200,7 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
         r.cb_high_water = max(r.cb_high_water, backlog);
     }
     request_gp(head->gp_needed);
-    if (backlog > CB_LIMIT && preempt_count() == 0 && interrupts_enabled()) {
+    if (backlog > RCU_CB_LIMIT && preempt_count() == 0 && interrupts_enabled()) {
         synchronize_rcu_expedited();   // help the GP along, then drain
         rcu_do_callbacks();
     }

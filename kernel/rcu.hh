@@ -119,3 +119,7 @@ uint64_t rcu_completed_gp();
 // LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and
 // call_rcu skip the grace period entirely.
 extern bool rcu_busted;
+extern std::atomic<uint64_t> rcu_stall_reports;   // stall warnings printed so far
+// A CPU with more than this many queued callbacks makes call_rcu callers
+// that can sleep wait for an expedited grace period and drain.
+constexpr uint64_t RCU_CB_LIMIT = 10000;

@@ -71,9 +71,13 @@ extern "C" void trap_dispatch(regstate* r) {
     }
     rcu_irq_exit();
     c->preempt_count -= PREEMPT_IRQ;
+    // An interrupt that woke the idle loop from `hlt` returns to it: the
+    // loop reschedules itself after rcu_idle_exit(). Switching tasks here
+    // would run them while RCU still counts this CPU as idle.
+    if (c->in_idle) return;
     if (preemptible && c->need_resched) {
         c->schedule();
-    } else if (preemptible && !c->in_idle && rcu_cpu_has_work()) {
+    } else if (preemptible && rcu_cpu_has_work()) {
         // Callbacks run here, outside every read section (count was zero).
         sti();
         rcu_do_callbacks();
