@@ -62,8 +62,10 @@ struct alignas(4096) cpu {
     uint8_t tss[104];
     uintptr_t fault_stack_top;
 
-    // schedule(): the one place this CPU changes tasks (sched.cc).
-    void schedule();
+    // schedule(preempted): the one place this CPU changes tasks (sched.cc).
+    // `preempted`: the task did not ask to stop (timer, held-back
+    // reschedule); it stays runnable even if it was about to sleep.
+    void schedule(bool preempted = false);
 };
 
 extern cpu cpus[MAXCPU];

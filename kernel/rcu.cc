@@ -125,8 +125,8 @@ void stall_check() {
     for (int i = 0; i < ncpu; ++i) {
         if (mask & (uint64_t(1) << i)) {
             proc* p = cpus[i].current;
-            log_printf("rcu:   cpu%d running pid %d (%s), preemption count %u", i,
-                       p ? p->pid : -1, p ? p->name : "?", cpus[i].preempt_count);
+            log_printf("rcu:   cpu%d running pid %d (%s), preemption count %u (read-section depth)", i,
+                       p ? p->pid : -1, p ? p->name : "?", cpus[i].preempt_count % PREEMPT_IRQ);
         }
     }
 }

@@ -91,7 +91,7 @@ void sched_init_cpu(cpu* c) {
     c->current = idle;
 }
 
-void cpu::schedule() {
+void cpu::schedule(bool preempted) {
     assert(!interrupts_enabled());
     proc* prev = current;
     if (preempt_count != 0) {
@@ -102,7 +102,11 @@ void cpu::schedule() {
     need_resched = 0;
     rcu_note_qs();
 
-    if (prev->state.load(std::memory_order_relaxed) == TASK_RUNNABLE && !prev->is_idle) {
+    // A task that marked itself BLOCKED but was preempted before it called
+    // schedule_blocked() must stay runnable: it has not checked its wait
+    // condition yet, and the wakeup it waits for may already have happened.
+    int state = prev->state.load(std::memory_order_relaxed);
+    if ((state == TASK_RUNNABLE || (preempted && state == TASK_BLOCKED)) && !prev->is_idle) {
         prev->slice_ticks = 0;
         if (prev->home_cpu == index) {
             spinlock_guard g(runq_lock);
@@ -144,7 +148,7 @@ extern "C" void schedule_tail(proc* prev) {
 void preempt_schedule() {
     if (!interrupts_enabled()) return;   // the next interrupt return does it
     cli();
-    if (preempt_count() == 0 && this_cpu()->need_resched) this_cpu()->schedule();
+    if (preempt_count() == 0 && this_cpu()->need_resched) this_cpu()->schedule(true);
     sti();
 }
 

@@ -184,6 +184,6 @@ extern "C" long syscall_dispatch(regstate* r) {
     long result = n < NSYSCALL && table.fn[n] ? table.fn[n](r) : -ENOSYS;
     cli();                               // entry.S returns with interrupts off
     cpu* c = this_cpu();
-    if (c->need_resched && c->preempt_count == 0) c->schedule();
+    if (c->need_resched && c->preempt_count == 0) c->schedule(true);
     return result;
 }

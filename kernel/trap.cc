@@ -76,7 +76,7 @@ extern "C" void trap_dispatch(regstate* r) {
     // would run them while RCU still counts this CPU as idle.
     if (c->in_idle) return;
     if (preemptible && c->need_resched) {
-        c->schedule();
+        c->schedule(true);
     } else if (preemptible && rcu_cpu_has_work()) {
         // Callbacks run here, outside every read section (count was zero).
         sti();
