@@ -132,7 +132,7 @@ void free_tobj_cb(rcu_head* h) { delete container_of(h, tobj, rcu); }
 // after a grace period (alternately synchronize_rcu+delete and call_rcu),
 // while timer-interrupt readers run on every CPU and, with kernel_readers,
 // kernel threads read on every other CPU. Reports grace-period latency.
-long test_gp(const char* name, long ms, bool kernel_readers) {
+long test_gp(const char* name, long ms, bool kernel_readers, bool others_idle) {
     constexpr int MAXSAMPLES = 4096;
     static uint64_t lat[MAXSAMPLES];
     int nlat = 0;
@@ -186,7 +186,11 @@ long test_gp(const char* name, long ms, bool kernel_readers) {
                name, writes, gps, nlat ? lat[nlat / 2] / 1000 : 0, nlat ? lat[nlat - 1] / 1000 : 0,
                1000000 / kopts.hz, irq_reads.load(), k.reads.load(), violations,
                violations == 0 && gps >= 10 ? "ok" : "FAILED");
-    return violations == 0 && gps >= 10 ? 0 : -1;
+    // With every other CPU idle, nothing may hold a grace period up: the
+    // writer's own CPU is the only one that has to report, at once.
+    bool idle_fast = !others_idle || (nlat > 0 && lat[nlat / 2] < 500000000UL / kopts.hz);
+    if (!idle_fast) log_printf("ktest %s: idle CPUs held grace periods up: FAILED", name);
+    return violations == 0 && gps >= 10 && idle_fast ? 0 : -1;
 }
 
 // ---- the stall warning ----
@@ -317,6 +321,27 @@ long test_flood(long seconds) {
     return report_callbacks("rcu-flood", q.queued.load(), extra, bounded && q.queued.load() > 0);
 }
 
+// ---- misuse: each of these must be caught (panic or warning) ----
+rcu_ptr<tobj> misuse_ptr;
+
+[[gnu::noinline]] long misuse_sleep_in_section() {
+    rcu_read_guard g;
+    msleep(1);                       // panics: sleeping inside a read section
+    return -1;
+}
+[[gnu::noinline]] long misuse_unbalanced_unlock() {
+    rcu_read_unlock();               // panics: no matching rcu_read_lock
+    return -1;
+}
+[[gnu::noinline]] long misuse_sync_in_section() {
+    rcu_read_guard g;
+    synchronize_rcu();               // panics: would wait for itself
+    return -1;
+}
+[[gnu::noinline]] long misuse_unprotected_load() {
+    tobj* o = misuse_ptr.load();     // warns with a backtrace, then goes on
+    return o ? -1 : 0;
+}
 }
 
 void rcutorture_irq_reader();
@@ -339,11 +364,16 @@ long ktest_rcu(const char* name, long arg) {
     if (strcmp(name, "rcu-wait-reader") == 0) return test_wait_reader(name, 1, false, arg ? arg : 50);
     if (strcmp(name, "rcu-nested") == 0) return test_wait_reader(name, 2, false, arg ? arg : 50);
     if (strcmp(name, "rcu-expedited") == 0) return test_wait_reader(name, 1, true, arg ? arg : 50);
-    if (strcmp(name, "rcu-gp-idle") == 0) return test_gp(name, arg ? arg : 2000, false);
-    if (strcmp(name, "rcu-gp-readers") == 0) return test_gp(name, arg ? arg : 2000, true);
+    if (strcmp(name, "rcu-gp-idle") == 0) return test_gp(name, arg ? arg : 2000, false, true);
+    if (strcmp(name, "rcu-gp-busy") == 0) return test_gp(name, arg ? arg : 2000, false, false);
+    if (strcmp(name, "rcu-gp-readers") == 0) return test_gp(name, arg ? arg : 2000, true, false);
     if (strcmp(name, "rcu-stall") == 0) return test_stall(arg ? arg : 1000);
     if (strcmp(name, "rcu-barrier-test") == 0) return test_barrier(arg ? arg : 2000);
     if (strcmp(name, "rcu-flood") == 0) return test_flood(arg ? arg : 10);
     if (strcmp(name, "rcutorture") == 0) return rcutorture(arg ? arg : 5);
+    if (strcmp(name, "rcu-misuse-sleep") == 0) return misuse_sleep_in_section();
+    if (strcmp(name, "rcu-misuse-unlock") == 0) return misuse_unbalanced_unlock();
+    if (strcmp(name, "rcu-misuse-sync") == 0) return misuse_sync_in_section();
+    if (strcmp(name, "rcu-misuse-load") == 0) return misuse_unprotected_load();
     return -ENOENT;
 }

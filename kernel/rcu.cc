@@ -55,6 +55,13 @@
 #include "apic.hh"
 
 bool rcu_busted = false;
+
+// caller_name(ret): the function a return address lies in, for messages.
+static const char* caller_name(void* ret) {
+    uintptr_t off;
+    const char* name = symbol_name(uintptr_t(ret) - 1, &off);
+    return name ? name : "?";
+}
 std::atomic<uint64_t> rcu_stall_reports{0};
 
 namespace {
@@ -75,20 +82,23 @@ inline uint64_t snap() {
 }
 inline bool gp_done(uint64_t s) { return rcu.gp_seq.load(std::memory_order_acquire) >= s; }
 
-void start_gp_locked();
+void start_gp_locked(bool caller_quiescent);
 
-// complete_gp_locked(): the last quiescent state of the running GP arrived.
-void complete_gp_locked() {
+// complete_gp_locked(caller_quiescent): the last quiescent state of the
+// running GP arrived. If more GPs are wanted the next starts at once; a
+// caller that is itself in a quiescent state (rcu_note_qs) counts for it
+// right away, which saves that CPU a tick.
+void complete_gp_locked(bool caller_quiescent) {
     uint64_t ns = clock_ns() - rcu.gp_start_ns;
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
     ++s.gp_completed;
     rcu.gp_seq.fetch_add(1);               // even: no GP running
     rcu.gp_wq.wake_all();
-    if (rcu.gp_seq_needed > rcu.gp_seq.load()) start_gp_locked();
+    if (rcu.gp_seq_needed > rcu.gp_seq.load()) start_gp_locked(caller_quiescent);
 }
 
-void start_gp_locked() {
+void start_gp_locked(bool caller_quiescent) {
     assert((rcu.gp_seq.load() & 1) == 0);
     rcu.gp_seq.fetch_add(1);               // odd: running (a full fence)
     rcu.gp_start_ns = clock_ns();
@@ -98,8 +108,9 @@ void start_gp_locked() {
         // Idle CPUs (dynticks even) are already quiescent for this GP.
         if (cpus[i].rcu.dynticks.load(std::memory_order_seq_cst) & 1) mask |= uint64_t(1) << i;
     }
+    if (caller_quiescent) mask &= ~(uint64_t(1) << this_cpu()->index);
     rcu.qs_pending.store(mask, std::memory_order_seq_cst);
-    if (mask == 0) complete_gp_locked();
+    if (mask == 0) complete_gp_locked(caller_quiescent);
 }
 
 // request_gp(s): make sure GPs keep starting until gp_seq reaches s.
@@ -107,7 +118,7 @@ void request_gp(uint64_t s) {
     if (gp_done(s)) return;
     spinlock_guard g(rcu.lock);
     rcu.gp_seq_needed = max(rcu.gp_seq_needed, s);
-    if (!(rcu.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked();
+    if (!(rcu.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
 }
 
 // stall_check(): once per stalled GP, say which CPUs hold it up.
@@ -144,7 +155,7 @@ void rcu_note_qs() {
     ++c->rcu.qs_reported;
     if ((old & ~bit) == 0) {
         spinlock_guard lg(rcu.lock);
-        complete_gp_locked();
+        complete_gp_locked(true);
     }
 }
 
@@ -245,7 +256,7 @@ void rcu_do_callbacks() {
 void synchronize_rcu() {
     if (preempt_count() != 0) {
         panic("synchronize_rcu() inside an RCU read section or with preemption disabled "
-              "(count %u), called from %p", preempt_count(), __builtin_return_address(0));
+              "(count %u), called from %s", preempt_count(), caller_name(__builtin_return_address(0)));
     }
     if (rcu_busted) return;
     uint64_t s = snap();
@@ -256,8 +267,8 @@ void synchronize_rcu() {
 
 void synchronize_rcu_expedited() {
     if (preempt_count() != 0) {
-        panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %p",
-              preempt_count(), __builtin_return_address(0));
+        panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %s",
+              preempt_count(), caller_name(__builtin_return_address(0)));
     }
     if (rcu_busted) return;
     uint64_t s = snap();
@@ -312,8 +323,8 @@ rcu_stats rcu_get_stats() {
 }
 
 void rcu_read_unlock_underflow() {
-    panic("rcu_read_unlock() without a matching rcu_read_lock() (called from %p)",
-          __builtin_return_address(0));
+    panic("rcu_read_unlock() without a matching rcu_read_lock() (called from %s)",
+          caller_name(__builtin_return_address(0)));
 }
 
 void rcu_warn_unprotected_load(const void* where) {
