@@ -1,0 +1,76 @@
+"""RCU tests (issue: RCU read sections, grace periods, call_rcu, misuse aids).
+
+Most tests are kernel self-tests (kernel/ktest_rcu.cc, kernel/rcutorture.cc)
+started by the `ktest` program. Each safety test has a `-busted` twin that
+runs it with grace periods skipped (`ktest busted:NAME`) and must FAIL:
+that is how the suite shows its tests can catch a broken RCU.
+"""
+
+from testlib import test
+
+BUSTED_FAILS = [r"with grace periods skipped the test failed, as it must"]
+
+
+def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True):
+    """Declare rcu-NAME-NCPU and, with busted, its twin that must fail."""
+    test(f"rcu-{name}-{ncpu}", prog="ktest", args=[ktest, str(arg)], ncpu=ncpu,
+         timeout=timeout, opts=list(opts), expect=[rf"ktest {ktest}: passed", *expect])
+    if busted:
+        test(f"rcu-{name}-busted-{ncpu}", prog="ktest", args=[f"busted:{ktest}", str(arg)],
+             ncpu=ncpu, timeout=timeout, opts=list(opts), status=1, expect=BUSTED_FAILS)
+
+
+# synchronize_rcu waits for a reader spinning 50 ms in its section on
+# another CPU; nested sections protect until the outer unlock; expedited.
+rcu_test("wait-reader", "rcu-wait-reader", 50, 2, expect=[r"had left first: ok"])
+rcu_test("nested", "rcu-nested", 50, 2, expect=[r"\(2-deep, 50 ms\) had left first: ok"])
+rcu_test("expedited", "rcu-expedited", 50, 2, expect=[r"had left first: ok"])
+# Grace periods with every other CPU idle (they must not hold it up, and
+# timer-interrupt readers on the idle CPUs must stay protected), with
+# kernel threads reading in long sections on every other CPU.
+rcu_test("gp-idle", "rcu-gp-idle", 1500, 2)
+rcu_test("gp-idle", "rcu-gp-idle", 1500, 4, busted=False)
+rcu_test("gp-readers", "rcu-gp-readers", 1500, 2)
+rcu_test("gp-readers", "rcu-gp-readers", 1500, 4, busted=False)
+# ... with every other CPU spinning in user mode.
+test("rcu-gp-userspin-2", prog="rcuuser", args=["1500"], ncpu=2, timeout=60,
+     expect=[r"rcuuser: .* ok"])
+test("rcu-gp-userspin-4", prog="rcuuser", args=["1500"], ncpu=4, timeout=60,
+     expect=[r"rcuuser: .* ok"])
+test("rcu-gp-userspin-busted-2", prog="rcuuser", args=["1500", "busted"], ncpu=2,
+     timeout=60, status=1, expect=BUSTED_FAILS)
+# The stall warning fires for a reader held too long and names its CPU.
+rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"],
+         expect=[r"rcu: INFO: grace period \d+ stalled",
+                 r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
+# Callbacks: never before their grace period, in order, on their CPU, and
+# rcu_barrier waits for all of them.
+rcu_test("barrier", "rcu-barrier-test", 1000, 2)
+rcu_test("barrier", "rcu-barrier-test", 1000, 4, busted=False)
+# A call_rcu flood keeps memory bounded and returns every page.
+rcu_test("flood", "rcu-flood", 10, 2, timeout=90, busted=False)
+test("rcu-flood-busted-2", prog="ktest", args=["busted:rcu-flood", "2"], ncpu=2,
+     timeout=60, status=1, expect=BUSTED_FAILS)
+test("rcu-flood-stress-4", prog="ktest", args=["rcu-flood", "180"], ncpu=4,
+     timeout=400, expect=[r"ktest rcu-flood: passed"], stress=True)
+# rcutorture: pipe ages must stay below 2, no reader may see poison.
+for n in (2, 4, 8):
+    test(f"rcu-torture-{n}", prog="ktest", args=["rcutorture", "5"], ncpu=n, timeout=120,
+         expect=[r"rcutorture: PASSED", r"rcutorture: reader pipe ages"])
+test("rcu-torture-busted-2", prog="ktest", args=["busted:rcutorture", "3"], ncpu=2,
+     timeout=60, status=1, expect=[r"rcutorture: FAILED", *BUSTED_FAILS])
+test("rcu-torture-stress-4", prog="ktest", args=["rcutorture", "240"], ncpu=4, timeout=400,
+     expect=[r"rcutorture: PASSED"], stress=True)
+
+# Aids that catch misuse.
+test("rcu-misuse-sleep", prog="ktest", args=["rcu-misuse-sleep"], ncpu=2, status="panic",
+     expect=[r"PANIC: .*cpu::schedule\(\) called with preemption count 1",
+             r"msleep", r"misuse_sleep_in_section"])
+test("rcu-misuse-unlock", prog="ktest", args=["rcu-misuse-unlock"], ncpu=2, status="panic",
+     expect=[r"PANIC: .*rcu_read_unlock\(\) without a matching rcu_read_lock\(\) "
+             r"\(called from .*misuse_unbalanced_unlock"])
+test("rcu-misuse-sync", prog="ktest", args=["rcu-misuse-sync"], ncpu=2, status="panic",
+     expect=[r"PANIC: .*synchronize_rcu\(\) inside an RCU read section.*misuse_sync_in_section"])
+test("rcu-misuse-load", prog="ktest", args=["rcu-misuse-load"], ncpu=2,
+     expect=[r"rcu: WARNING: rcu_ptr .* loaded outside a read section",
+             r"#0 .*misuse_unprotected_load"])
