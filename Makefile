@@ -132,8 +132,10 @@ gdb: $(BUILD)/gdbinit
 	gdb -q -x $(BUILD)/gdbinit
 
 # --- testing -------------------------------------------------------------
+JOBS ?= 2
 check: all test-lib
-	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(JOBS),--jobs $(JOBS))
+	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
+	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) --jobs $(JOBS)
 
 test-lib: $(BUILD)/test_lib
 	$(Q)$(BUILD)/test_lib >/dev/null && echo "lib: host unit tests passed"

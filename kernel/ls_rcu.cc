@@ -19,13 +19,13 @@ spinlock writers;
 
 void init() { current_ls.init(ls_new_copy<node>(nullptr, nullptr, 0)); }
 
-long read(size_t len) {
+long ls_rcu_read(size_t len) {
     rcu_read_guard g;
     const node* n = current_ls.load();
     return long(ls_checksum(n->ls.c, len));
 }
 
-long write(const char* data, size_t len) {
+long ls_rcu_write(const char* data, size_t len) {
     node* old;
     {
         spinlock_guard g(writers);
@@ -43,6 +43,6 @@ long write(const char* data, size_t len) {
     return 0;
 }
 
-const ls_scheme scheme = {LS_RCU, "rcu", init, read, write};
+const ls_scheme scheme = {LS_RCU, "rcu", init, ls_rcu_read, ls_rcu_write};
 LS_SCHEME(scheme);
 }

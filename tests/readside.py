@@ -1,0 +1,48 @@
+"""Check the machine code of LS_RCU's read side: `python3 tests/readside.py [ELF] [--show]`.
+
+The read section must cost nothing but the preemption count: no `lock`
+prefix (an atomic read-modify-write), no fence, no xchg with memory (which
+locks implicitly). This disassembles (anonymous namespace)::ls_rcu_read
+from the kernel ELF with objdump and checks it; --show prints the code.
+`make check` runs it; README.md shows its output for the benchmark build.
+"""
+
+import re
+import subprocess
+import sys
+
+FUNCTION = "ls_rcu_read"
+FORBIDDEN = re.compile(r"\block\b|\b[lms]fence\b|\bxchg\w*\s+[^,]*\(|,\s*\(")
+
+
+def disassemble(elf: str) -> list[str]:
+    """The instructions of FUNCTION, one line each, from objdump."""
+    syms = subprocess.run(["nm", "-S", "-C", elf], capture_output=True, text=True,
+                          check=True).stdout
+    match = [l for l in syms.splitlines() if f"::{FUNCTION}(" in l]
+    if len(match) != 1:
+        sys.exit(f"readside.py: expected one {FUNCTION} in {elf}, found {len(match)}")
+    start, size = (int(x, 16) for x in match[0].split()[:2])
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C",
+                          f"--start-address={start:#x}", f"--stop-address={start + size:#x}", elf],
+                         capture_output=True, text=True, check=True).stdout
+    return [l for l in out.splitlines() if re.match(r"^\s*[0-9a-f]+:\t", l)]
+
+
+def main() -> int:
+    elf = next((a for a in sys.argv[1:] if not a.startswith("--")), "build/kernel.elf")
+    lines = disassemble(elf)
+    if "--show" in sys.argv:
+        print("\n".join(lines))
+    bad = [l for l in lines if FORBIDDEN.search(l.split("\t", 1)[1].split("#")[0])
+           and "xchg   %ax,%ax" not in l]
+    has_pair = any("incl   %gs:0x20" in l for l in lines) and any("decl   %gs:0x20" in l for l in lines)
+    if bad or not has_pair:
+        print("FAIL  readside-codegen: " + ("; ".join(bad) if bad else "no incl/decl %gs:0x20 pair"))
+        return 1
+    print(f"PASS  readside-codegen  ({len(lines)} instructions, no lock prefix, no fence)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
