@@ -43,8 +43,19 @@ ULIB_SRCS := user/crt0.S $(filter-out $(addprefix user/,$(addsuffix .cc,$(PROGRA
 ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
-all: $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
-.PHONY: all run run-gdb gdb check clean bench bench-linux test-lib FORCE
+all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
+.PHONY: all deps run run-gdb gdb check clean bench bench-linux test-lib FORCE
+
+# deps: the host tools. Missing ones are installed with apt when we are
+# root; otherwise the exact command to run is printed. (QEMU itself is
+# checked by tests/qemu.py when it is first needed.)
+DEPS := $(CXX):g++ $(LD):binutils $(OBJCOPY):binutils $(PYTHON):python3
+deps:
+	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Grace: installing$$missing"; \
+	    apt-get install -y $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y $$missing; }; \
+	  else echo "Grace needs:$$missing. Run:  sudo apt-get install -y$$missing"; exit 1; fi; fi
 
 # Each compile also records itself for compile_commands.json (clangd).
 define record
