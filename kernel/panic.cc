@@ -76,24 +76,20 @@ void power_off(int code) {
     for (;;) asm volatile("cli; hlt");
 }
 
-// stop_other_cpus_and_exit(): the shared end of panic and of a fault in
-// kernel mode.
-[[noreturn]] static void panic_finish(uintptr_t rbp) {
-    print_backtrace(rbp);
+// stop_other_cpus(): halt every other CPU by IPI (a CPU spinning with
+// interrupts off stops at its next sti), give them a moment, then write to the console without its
+// lock so a stopped CPU that held it cannot block the panic message.
+static void stop_other_cpus() {
     lapic_broadcast_ipi(INT_IPI_STOP);
-    console_printf("grace: power off: kernel panic\n");
-    power_off(2);
+    delay_us(2000);
+    console_panic_mode();
 }
 
-[[noreturn]] static void panic_begin() {
-    cli();
-    int me = this_cpu()->index;
-    int expected = -1;
-    if (!panic_cpu.compare_exchange_strong(expected, me) && expected != me) {
-        // Another CPU is already panicking: wait to be stopped.
-        for (;;) asm volatile("hlt");
-    }
-    __builtin_unreachable();
+// panic_finish(rbp): the shared end of panic and of a fault in kernel mode.
+[[noreturn]] static void panic_finish(uintptr_t rbp) {
+    print_backtrace(rbp);
+    console_printf("grace: power off: kernel panic\n");
+    power_off(2);
 }
 
 void panic(const char* fmt, ...) {
@@ -104,7 +100,7 @@ void panic(const char* fmt, ...) {
         if (expected != me) for (;;) asm volatile("hlt");
         power_off(2);   // panic while panicking
     }
-    console_panic_mode();
+    stop_other_cpus();
     char buf[400];
     va_list ap;
     va_start(ap, fmt);
@@ -112,7 +108,6 @@ void panic(const char* fmt, ...) {
     va_end(ap);
     console_printf("\nPANIC: [cpu%d] %s\n", me, buf);
     panic_finish(read_rbp());
-    (void) panic_begin;
 }
 
 void assert_fail(const char* file, int line, const char* expr, const char* func) {
@@ -129,7 +124,7 @@ void panic_trap(regstate* r, const char* what) {
         if (expected != me) for (;;) asm volatile("hlt");
         power_off(2);
     }
-    console_panic_mode();
+    stop_other_cpus();
     console_printf("\nPANIC: [cpu%d] kernel %s (vector %lu, error %lx) at %016lx",
                    me, what, r->reg_intno, r->reg_errcode, r->reg_rip);
     uintptr_t off = 0;
@@ -151,7 +146,6 @@ void panic_trap(regstate* r, const char* what) {
     const char* fn = symbol_name(r->reg_rip, &off2);
     console_printf("  backtrace:\n    #0  %016lx  %s+%lu\n", r->reg_rip, fn ? fn : "?", fn ? off2 : 0);
     print_backtrace(r->reg_rbp);
-    lapic_broadcast_ipi(INT_IPI_STOP);
     console_printf("grace: power off: kernel panic\n");
     power_off(2);
 }

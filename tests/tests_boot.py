@@ -38,3 +38,19 @@ test("boot-panic-assert", prog="ktest", args=["panic"], ncpu=2, timeout=60,
      expect=[r"^PANIC: \[cpu\d\] .*assertion 'ktest_panic_value == 42' failed",
              r"backtrace:", r"ktest_panic\(\)", r"syscall_dispatch"],
      status="panic")
+# A fault in kernel mode: a register dump (with cr2) and a symbolized rip.
+test("boot-kernel-fault", prog="ktest", args=["kernel-fault"], ncpu=2, timeout=60,
+     expect=[r"^PANIC: \[cpu\d\] kernel page fault .*<\(anonymous namespace\)::ktest_kernel_fault\(\)",
+             r"cr2 00000000dead0000", r"^  rip ffffffff8"],
+     status="panic")
+# A triple fault ends the run (QEMU does not reboot forever); qemu.py says so.
+test("boot-triple-fault", prog="ktest", args=["triple-fault"], ncpu=2, timeout=60,
+     expect=[r"ktest triple-fault: loading an empty IDT",
+             r"without powering off \(triple fault or reset\?\)"],
+     reject=[r"PANIC", r"Grace: booting[\s\S]*Grace: booting"], status=126)
+# The kernel's locks: no lost increments under the spinlock; the rwlock lets
+# a writer in although readers on every other CPU hold it back to back.
+test("lock-spinlock-4", prog="ktest", args=["spinlock-count", "5000"], ncpu=4, timeout=90,
+     expect=[r"ktest spinlock-count: passed"])
+test("lock-rwlock-writer-4", prog="ktest", args=["rwlock-writer", "200"], ncpu=4, timeout=90,
+     expect=[r"ktest rwlock-writer: passed"])
