@@ -36,6 +36,7 @@ struct alignas(64) per_cpu_hist { std::atomic<uint64_t> age[PIPE_LEN + 1]; };
 per_cpu_hist hist[MAXCPU];
 std::atomic<uint64_t> poison_seen{0}, reads{0}, irq_reads{0};
 std::atomic<uint64_t> objs_alive{0};
+std::atomic<uint64_t> irq_cbs_queued{0}, irq_cbs_run{0};   // call_rcu from interrupts
 
 uint64_t next_rand(uint64_t* x) {
     *x ^= *x << 13; *x ^= *x >> 7; *x ^= *x << 17;
@@ -168,14 +169,23 @@ proc* spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg) {
 void rcutorture_irq_reader() {
     if (!running.load(std::memory_order_relaxed)) return;
     read_once(0, this_cpu()->index);
-    irq_reads.fetch_add(1, std::memory_order_relaxed);
+    if (irq_reads.fetch_add(1, std::memory_order_relaxed) % 8 == 0) {
+        // call_rcu is callable from interrupt handlers too.
+        if (rcu_head* h = new rcu_head) {
+            irq_cbs_queued.fetch_add(1);
+            call_rcu(h, [](rcu_head* p) {
+                irq_cbs_run.fetch_add(1);
+                delete p;
+            });
+        }
+    }
 }
 
 long rcutorture(long seconds) {
     rcu_barrier();
     size_t free0 = pmem_free_pages();
     for (auto& h : hist) for (auto& a : h.age) a = 0;
-    poison_seen = reads = irq_reads = 0;
+    poison_seen = reads = irq_reads = irq_cbs_queued = irq_cbs_run = 0;
     stopping = false;
     current_obj.publish(new_obj());
     running = true;
@@ -206,11 +216,13 @@ long rcutorture(long seconds) {
     for (int a = 2; a <= PIPE_LEN; ++a) too_old += total[a];
     size_t free1 = pmem_free_pages();
     bool writer_ok = wres.cycles >= uint64_t(seconds) * 10;
+    bool irq_cbs_ok = irq_cbs_run.load() == irq_cbs_queued.load();
     bool ok = too_old == 0 && poison_seen.load() == 0 && writer_ok && objs_alive.load() == 0
-        && free1 == free0;
+        && free1 == free0 && irq_cbs_ok;
     log_printf("rcutorture: reader pipe ages (0..%d):%s", PIPE_LEN, line);
-    log_printf("rcutorture: %lu thread reads, %lu irq reads, %lu saw age >= 2, %lu saw a freed object",
-               reads.load(), irq_reads.load(), too_old, poison_seen.load());
+    log_printf("rcutorture: %lu thread reads, %lu irq reads, %lu saw age >= 2, %lu saw a freed object; "
+               "%lu of %lu callbacks queued from interrupts ran", reads.load(), irq_reads.load(),
+               too_old, poison_seen.load(), irq_cbs_run.load(), irq_cbs_queued.load());
     log_printf("rcutorture: writer %lu cycles (call_rcu %lu, sync %lu, expedited %lu, barrier %lu)%s; "
                "objects leaked %lu; free pages %zu before, %zu after",
                wres.cycles, wres.by_mode[0], wres.by_mode[1], wres.by_mode[2], wres.by_mode[3],
