@@ -222,11 +222,19 @@ void proc_exit(int status) {
         power_off(status == 0 ? 0 : 1);
     }
     if (!p->is_kthread) {
-        // Leave the address space before freeing it.
-        wrcr3(kva2pa(kernel_pagetable));
-        uint64_t* pt = p->pagetable;
-        p->pagetable = kernel_pagetable;
-        p->is_kthread = true;
+        // Leave the address space before freeing it. Interrupts stay off
+        // until p->pagetable no longer names it: a preemption between the
+        // wrcr3 and the store used to resume p on the old page table, which
+        // pt_destroy then freed under this CPU's feet (fix by the proc
+        // helper: forktree at NCPU=4 died with a triple fault).
+        uint64_t* pt;
+        {
+            irq_guard g;
+            pt = p->pagetable;
+            p->pagetable = kernel_pagetable;
+            p->is_kthread = true;
+            wrcr3(kva2pa(kernel_pagetable));
+        }
         pt_destroy(pt);
     }
     proc* parent;

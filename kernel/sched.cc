@@ -106,7 +106,13 @@ void cpu::schedule(bool preempted) {
     // schedule_blocked() must stay runnable: it has not checked its wait
     // condition yet, and the wakeup it waits for may already have happened.
     int state = prev->state.load(std::memory_order_relaxed);
-    if ((state == TASK_RUNNABLE || (preempted && state == TASK_BLOCKED)) && !prev->is_idle) {
+    bool requeue = state == TASK_RUNNABLE || (preempted && state == TASK_BLOCKED);
+    if (!preempted && state == TASK_BLOCKED) {
+        // Commit to sleeping: BLOCKED -> SLEEPING. If a wake_proc got in
+        // first, the task is RUNNABLE again and stays on a run queue.
+        requeue = !prev->state.compare_exchange_strong(state, TASK_SLEEPING);
+    }
+    if (requeue && !prev->is_idle) {
         prev->slice_ticks = 0;
         if (prev->home_cpu == index) {
             spinlock_guard g(runq_lock);
@@ -166,9 +172,23 @@ void schedule_blocked() {
     sti();
 }
 
+// wake_proc(p): make a BLOCKED or SLEEPING task runnable. Only a SLEEPING
+// task (switched away, on no run queue) is enqueued here. A BLOCKED one is
+// still running, or was preempted and sits on a run queue: marking it
+// RUNNABLE is enough, its own cpu::schedule() then keeps it runnable.
+// (Fix by the proc helper: enqueueing a BLOCKED task that was still running
+// left a stale run-queue entry behind; if the task then exited and was
+// reaped, a CPU later switched to its freed kernel stack: forktree at
+// NCPU=4 crashed with rip 0x6b6b6b6b6b6b6b6b.)
 void wake_proc(proc* p) {
-    int expected = TASK_BLOCKED;
-    if (p->state.compare_exchange_strong(expected, TASK_RUNNABLE)) enqueue(p);
+    int state = p->state.load();
+    while (state == TASK_BLOCKED || state == TASK_SLEEPING) {
+        int was = state;
+        if (p->state.compare_exchange_weak(state, TASK_RUNNABLE)) {
+            if (was == TASK_SLEEPING) enqueue(p);
+            return;
+        }
+    }
 }
 
 void wait_prepare(wait_queue& wq, waiter& w) {
