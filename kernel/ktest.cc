@@ -5,6 +5,7 @@
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
+#include "initfs.hh"
 
 long ktest_rcu(const char* name, long arg);   // ktest_rcu.cc; -ENOENT if unknown
 
@@ -125,9 +126,24 @@ long ktest_spin(long ms, bool preemptible) {
     if (wanted && after_enable == 0) return -2;
     return wanted ? 1 : 0;
 }
+
+// ktest_ls(): not a test: the shell's `ls`. Prints the names of the
+// programs in the boot image on one line (there is no file system call).
+long ktest_ls() {
+    char line[1024];
+    size_t n = 0;
+    for (int i = 0; i < initfs_nfiles; ++i) {
+        n += snprintf(line + n, sizeof(line) - n, "%s%s", i ? "  " : "", initfs_files[i].name);
+        if (n >= sizeof(line) - 1) n = sizeof(line) - 2;
+    }
+    line[n++] = '\n';
+    console_write(line, n);
+    return initfs_nfiles;
+}
 }
 
 long run_ktest(const char* name, long arg) {
+    if (strcmp(name, "ls") == 0) return ktest_ls();
     if (strcmp(name, "panic") == 0) return ktest_panic();
     if (strcmp(name, "ipi") == 0) return ktest_ipi();
     if (strcmp(name, "alloc") == 0) return ktest_alloc(arg > 0 ? arg : 20000);
@@ -135,6 +151,11 @@ long run_ktest(const char* name, long arg) {
     if (strcmp(name, "spin") == 0) return ktest_spin(arg, true);
     if (strcmp(name, "spin-nopreempt") == 0) return ktest_spin(arg, false);
     if (strcmp(name, "rcu-barrier") == 0) { rcu_barrier(); return 0; }
+    { long ktest_bench(const char*, long); if (long b = ktest_bench(name, arg); b != -ENOENT) return b; }  // ktest_bench.cc
+    long ktest_faults(const char*, long);   // ktest_faults.cc
+    long ktest_locks(const char*, long);    // ktest_locks.cc
+    if (long r = ktest_faults(name, arg); r != -ENOENT) return r;
+    if (long r = ktest_locks(name, arg); r != -ENOENT) return r;
     long r = ktest_rcu(name, arg);
     if (r == -ENOENT) log_printf("ktest: no test named '%s'", name);
     return r;
