@@ -33,12 +33,16 @@ size_t in_head, in_tail;     // guarded by console_lock
 }
 
 void console_init() {
+    // Turning the FIFO on clears it, so save a byte already received (input
+    // typed while the machine booted).
+    while ((inb(COM1 + 5) & 1) && in_head < INBUF) inbuf[in_head++] = char(inb(COM1));
     outb(COM1 + 1, 0x00);    // no interrupts yet
     outb(COM1 + 3, 0x80);    // DLAB
     outb(COM1 + 0, 0x01);    // 115200 baud
     outb(COM1 + 1, 0x00);
     outb(COM1 + 3, 0x03);    // 8N1
-    outb(COM1 + 2, 0xc7);    // FIFO
+    outb(COM1 + 2, 0x01);    // FIFO on, interrupt per byte; keep input that
+                             // arrived while booting (QEMU buffers it)
     outb(COM1 + 4, 0x0b);    // DTR, RTS, OUT2 (routes the IRQ)
 }
 

@@ -206,8 +206,12 @@ def _pump(stream, chunks: list[bytes], sinks: list) -> None:
 
 def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
         log_path=None, quiet: bool = True, *, kernel=DEFAULT_KERNEL,
-        syms=DEFAULT_SYMS, gdb: int | None = None) -> Result:
+        syms=DEFAULT_SYMS, gdb: int | None = None, input: str | None = None) -> Result:
     """Boot the kernel non-interactively and wait for it to power off.
+
+    `input`, if given, is typed on the serial console (QEMU takes it from
+    its stdin only as fast as the guest's UART accepts it, so nothing is
+    lost while the guest boots).
 
     Streams the console to stdout unless `quiet`, and to `log_path` if
     given.  timeout None or 0 means no limit.  Raises ValueError on bad
@@ -229,12 +233,17 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
     start = time.monotonic()
     try:
         # A new session keeps the terminal's ^C away from QEMU: we kill it.
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if input else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT,
                                 start_new_session=True)
         with _live_lock:
             _live.add(proc)
+        if input:
+            # Keep stdin open until QEMU exits: EOF on a serial console is
+            # not something a shell should have to see.
+            proc.stdin.write(input.encode())
+            proc.stdin.flush()
         reader = threading.Thread(target=_pump, daemon=True,
                                   args=(proc.stdout, chunks, sinks))
         reader.start()
@@ -248,6 +257,8 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
             proc.wait()
             reader.join()
             proc.stdout.close()
+            if proc.stdin:
+                proc.stdin.close()
             with _live_lock:
                 _live.discard(proc)
         seconds = time.monotonic() - start

@@ -105,7 +105,7 @@ def run_test(spec: testlib.TestSpec, stream: bool) -> Outcome:
     try:
         result = qemu.run(spec.ncpu, spec.prog, list(spec.args),
                           list(spec.opts), spec.timeout, log_path,
-                          quiet=not stream)
+                          quiet=not stream, input=spec.input)
     except (OSError, ValueError) as err:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log_path.write_text(f"run.py: could not run QEMU: {err}\n")

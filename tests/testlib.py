@@ -22,6 +22,7 @@ Parameters (all but the name are keyword arguments):
     check       callable(output: str) -> str | None: an error message, or
                 None if the output is fine
     stress      True: only run with --stress / STRESS=1 (or by exact name)
+    input       text typed on the console (for the shell), e.g. "ls\\r"
 
 Regexes are searched with re.MULTILINE (so ^ and $ work per line) in the
 console text, where "\\r\\n" has been folded to "\\n".
@@ -55,6 +56,7 @@ class TestSpec:
     reject: tuple[re.Pattern, ...]
     check: Callable[[str], str | None] | None
     stress: bool
+    input: str | None = None
 
 
 # All declared tests, by name, in declaration order.
@@ -77,7 +79,8 @@ def _compile(patterns, name: str, what: str) -> tuple[re.Pattern, ...]:
 
 def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
          timeout: float = 60, opts=(), status: int | str | None = 0,
-         expect=(), reject=None, check=None, stress: bool = False) -> TestSpec:
+         expect=(), reject=None, check=None, stress: bool = False,
+         input: str | None = None) -> TestSpec:
     """Declare a test and add it to REGISTRY.  Raises on bad declarations."""
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ValueError(f"bad test name {name!r} (use letters, digits, . _ -)")
@@ -103,7 +106,7 @@ def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
                     timeout=timeout, opts=tuple(opts), status=status,
                     expect=_compile(expect, name, "expect"),
                     reject=_compile(reject, name, "reject"),
-                    check=check, stress=bool(stress))
+                    check=check, stress=bool(stress), input=input)
     REGISTRY[name] = spec
     return spec
 

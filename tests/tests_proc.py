@@ -86,3 +86,13 @@ for n in NCPUS:
                  r"^nullderef: child \d+ \(divide by zero\): status 256, expected 256: ok$",
                  r"^nullderef: PASS"],
          check=kill_log_lines)
+
+# The shell, driven through the serial console (console input by interrupt,
+# line editing, running programs, reporting statuses, exit powers off).
+test("proc-shell-2", prog=None, ncpu=2, timeout=60,
+     input="hello a b\rls\rnosuch\rexitstatus-nope\x08\x08\x08\x08\x08\rnullderef\rexit 3\r",
+     status=3,
+     expect=[r"hello from pid \d+ on cpu \d of 2: a b", r"hello\s+.*ktest",
+             r"sh: nosuch: no such program", r"grace\$ exitstatus\r?$|grace\$ exitstatus\b",
+             r"sh: nullderef exited with status 0|nullderef: .*ok",
+             r"init exited with status 3"])

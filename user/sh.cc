@@ -24,26 +24,24 @@ void put(const char* s, size_t n) { sys_write(1, s, n); }
 long read_line(char* buf, size_t size) {
     size_t len = 0;
     while (true) {
-        char in[64];
-        long n = sys_read(0, in, sizeof(in));
-        if (n <= 0) return -1;
-        for (long i = 0; i < n; ++i) {
-            char c = in[i];
-            if (c == '\n' || c == '\r') {
-                put("\n", 1);
-                buf[len] = 0;
-                return long(len);     // the rest of `in`, if any, is dropped
-            } else if (c == 0x7f || c == 0x08) {
-                if (len > 0) {
-                    --len;
-                    put("\b \b", 3);
-                }
-            } else if (c == 0x15) {   // Ctrl-U
-                for (; len > 0; --len) put("\b \b", 3);
-            } else if (c >= ' ' && c < 0x7f && len + 1 < size) {
-                buf[len++] = c;
-                put(&c, 1);
+        // One byte at a time: typed-ahead input (or a test feeding several
+        // lines at once) stays in the kernel for the next read_line.
+        char c;
+        if (sys_read(0, &c, 1) != 1) return -1;
+        if (c == '\n' || c == '\r') {
+            put("\n", 1);
+            buf[len] = 0;
+            return long(len);
+        } else if (c == 0x7f || c == 0x08) {
+            if (len > 0) {
+                --len;
+                put("\b \b", 3);
             }
+        } else if (c == 0x15) {   // Ctrl-U
+            for (; len > 0; --len) put("\b \b", 3);
+        } else if (c >= ' ' && c < 0x7f && len + 1 < size) {
+            buf[len++] = c;
+            put(&c, 1);
         }
     }
 }
