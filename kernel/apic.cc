@@ -97,7 +97,9 @@ int acpi_find_cpus() {
     auto* end = reinterpret_cast<const uint8_t*>(madt) + madt->length;
     uint32_t bsp = lapic_id();
     for (; p < end && p[1] >= 2; p += p[1]) {
-        if (p[0] == 0 && (p[4] & 1) && n < MAXCPU) {        // enabled local APIC
+        if (p[0] == 0 && (p[4] & 1) && n >= MAXCPU) {
+            console_printf("grace: ignoring CPU with APIC id %u: MAXCPU is %d\n", p[3], MAXCPU);
+        } else if (p[0] == 0 && (p[4] & 1)) {               // enabled local APIC
             cpus[n++].apic_id = p[3];
         } else if (p[0] == 1) {                              // I/O APIC
             uint32_t a;

@@ -57,3 +57,7 @@ test("lock-spinlock-4", prog="ktest", args=["spinlock-count", "500"], ncpu=4, ti
      expect=[r"ktest spinlock-count: passed"])
 test("lock-rwlock-writer-4", prog="ktest", args=["rwlock-writer", "200"], ncpu=4, timeout=90,
      expect=[r"ktest rwlock-writer: passed"])
+# MAXCPU: 64 CPUs come online and each runs a pinned process (slow: ~40 s).
+test("boot-smp-64", prog="cpuinfo", args=["64"], ncpu=64, timeout=300, stress=True,
+     expect=[r"64 CPUs online", r"cpuinfo: 64 CPUs, all ran a pinned process"],
+     check=every_cpu_online(64))
