@@ -216,4 +216,9 @@ void delay_us(uint64_t us) {
     while (rdtsc() < end) cpu_relax();
 }
 
+void delay_ns(uint64_t ns) {
+    uint64_t end = clock_ns() + ns;
+    while (clock_ns() < end) cpu_relax();
+}
+
 uint32_t lapic_timer_rate() { return lapic_timer_per_sec; }

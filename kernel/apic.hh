@@ -21,4 +21,5 @@ void ioapic_route(int irq, int vector, int cpu_index);
 void clock_calibrate();
 uint64_t clock_ns();                // monotonic ns since boot, same on every CPU
 void delay_us(uint64_t us);         // busy-wait
+void delay_ns(uint64_t ns);         // busy-wait on clock_ns()
 extern uint64_t tsc_per_sec;

@@ -41,14 +41,6 @@ void spin_counter_fn(void* arg) {
     proc_exit(0);
 }
 
-proc* spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg) {
-    proc* p = kthread_create(name, fn, arg);
-    assert(p);
-    p->pinned = p->home_cpu = cpu;
-    enqueue_new(p);
-    return p;
-}
-
 long test_rwlock_writer(long writes) {
     if (ncpu < 2) return -EINVAL;
     stop = false;
@@ -61,7 +53,7 @@ long test_rwlock_writer(long writes) {
     }
     proc* readers[MAXCPU] = {};
     for (int i = 0; i < ncpu; ++i) {
-        if (i != me) readers[i] = spawn_on(i, "rw-reader", rw_reader_fn, nullptr);
+        if (i != me) readers[i] = kthread_spawn_on(i, "rw-reader", rw_reader_fn, nullptr);
     }
     msleep(20);
     uint64_t worst = 0;
@@ -87,7 +79,7 @@ long test_spinlock_count(long iterations) {
     shared_value = 0;
     counter_arg a{iterations};
     proc* t[MAXCPU];
-    for (int i = 0; i < ncpu; ++i) t[i] = spawn_on(i, "spin-counter", spin_counter_fn, &a);
+    for (int i = 0; i < ncpu; ++i) t[i] = kthread_spawn_on(i, "spin-counter", spin_counter_fn, &a);
     for (int i = 0; i < ncpu; ++i) kthread_join(t[i]);
     bool ok = shared_value == uint64_t(iterations) * ncpu;
     log_printf("ktest spinlock-count: %lu of %lu increments: %s", shared_value,

@@ -22,20 +22,6 @@ struct tobj {
     rcu_head rcu;
 };
 
-// spawn_on(cpu, name, fn, arg): a kernel thread pinned to `cpu`.
-proc* spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg) {
-    proc* p = kthread_create(name, fn, arg);
-    assert(p);
-    p->pinned = p->home_cpu = cpu;
-    enqueue_new(p);
-    return p;
-}
-
-void spin_ns(uint64_t ns) {
-    uint64_t end = clock_ns() + ns;
-    while (clock_ns() < end) cpu_relax();
-}
-
 int other_cpu() {
     irq_guard g;
     return (this_cpu()->index + 1) % ncpu;
@@ -54,12 +40,12 @@ void held_reader_fn(void* arg) {
     rcu_read_lock();
     if (h->nest == 2) rcu_read_lock();
     h->inside.store(1);
-    spin_ns(h->hold_ns / 2);
+    delay_ns(h->hold_ns / 2);
     if (h->nest == 2) {
         rcu_read_unlock();             // inner unlock: still protected
         h->inner_unlocked_at.store(clock_ns());
     }
-    spin_ns(h->hold_ns / 2);
+    delay_ns(h->hold_ns / 2);
     h->left_at.store(clock_ns());
     rcu_read_unlock();
     proc_exit(0);
@@ -71,7 +57,7 @@ long test_wait_reader(const char* name, int nest, bool expedited, long hold_ms) 
         return -EINVAL;
     }
     held_reader h{nest, uint64_t(hold_ms) * 1000000};
-    proc* p = spawn_on(other_cpu(), "held-reader", held_reader_fn, &h);
+    proc* p = kthread_spawn_on(other_cpu(), "held-reader", held_reader_fn, &h);
     while (!h.inside.load()) msleep(1);
     uint64_t t0 = clock_ns();
     if (expedited) synchronize_rcu_expedited(); else synchronize_rcu();
@@ -98,7 +84,7 @@ void irq_reader() {
     tobj* o = gp_obj.load();
     if (!o) return;
     uint64_t m1 = o->magic;
-    spin_ns(20000);
+    delay_ns(20000);
     uint64_t m2 = o->magic;
     irq_reads.fetch_add(1, std::memory_order_relaxed);
     if (m1 != LIVE || m2 != LIVE) irq_violations.fetch_add(1);
@@ -119,7 +105,7 @@ void kernel_reader_fn(void* arg) {
         rcu_read_guard g;
         tobj* o = gp_obj.load();
         uint64_t m1 = o->magic;
-        spin_ns(x % 200000);
+        delay_ns(x % 200000);
         if (m1 != LIVE || o->magic != LIVE) k->violations.fetch_add(1);
         k->reads.fetch_add(1, std::memory_order_relaxed);
     }
@@ -148,7 +134,7 @@ long test_gp(const char* name, long ms, bool kernel_readers, bool others_idle) {
     }
     if (kernel_readers) {
         for (int i = 0; i < ncpu; ++i) {
-            if (i != me) readers[i] = spawn_on(i, "gp-reader", kernel_reader_fn, &k);
+            if (i != me) readers[i] = kthread_spawn_on(i, "gp-reader", kernel_reader_fn, &k);
         }
     }
     irq_readers_on.store(true);
@@ -197,7 +183,7 @@ long test_gp(const char* name, long ms, bool kernel_readers, bool others_idle) {
 void stall_reader_fn(void* arg) {
     {
         rcu_read_guard g;
-        spin_ns(uint64_t(reinterpret_cast<uintptr_t>(arg)) * 1000000);
+        delay_ns(uint64_t(reinterpret_cast<uintptr_t>(arg)) * 1000000);
     }
     proc_exit(0);
 }
@@ -206,7 +192,7 @@ long test_stall(long hold_ms) {
     if (ncpu < 2) return -EINVAL;
     uint64_t before = rcu_stall_reports.load();
     int cpu = other_cpu();
-    proc* p = spawn_on(cpu, "stall-reader", stall_reader_fn, reinterpret_cast<void*>(hold_ms));
+    proc* p = kthread_spawn_on(cpu, "stall-reader", stall_reader_fn, reinterpret_cast<void*>(hold_ms));
     msleep(10);
     synchronize_rcu();
     kthread_join(p);
@@ -287,7 +273,7 @@ long test_barrier(long per_cpu) {
     queue_ctl q;
     q.count = per_cpu;
     proc* t[MAXCPU];
-    for (int i = 0; i < ncpu; ++i) t[i] = spawn_on(i, "cb-queuer", queue_callbacks_fn, &q);
+    for (int i = 0; i < ncpu; ++i) t[i] = kthread_spawn_on(i, "cb-queuer", queue_callbacks_fn, &q);
     for (int i = 0; i < ncpu; ++i) kthread_join(t[i]);
     rcu_barrier();
     return report_callbacks("rcu-barrier", uint64_t(per_cpu) * ncpu, "", true);
@@ -303,7 +289,7 @@ long test_flood(long seconds) {
     queue_ctl q;
     q.count = 0;
     proc* t[MAXCPU];
-    for (int i = 0; i < ncpu; ++i) t[i] = spawn_on(i, "cb-flood", queue_callbacks_fn, &q);
+    for (int i = 0; i < ncpu; ++i) t[i] = kthread_spawn_on(i, "cb-flood", queue_callbacks_fn, &q);
     msleep(seconds * 1000);
     q.stop.store(true);
     for (int i = 0; i < ncpu; ++i) kthread_join(t[i]);

@@ -69,6 +69,14 @@ proc* kthread_create(const char* name, void (*fn)(void*), void* arg) {
     return p;
 }
 
+proc* kthread_spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg) {
+    proc* p = kthread_create(name, fn, arg);
+    assert(p);
+    p->pinned = p->home_cpu = cpu;
+    enqueue_new(p);
+    return p;
+}
+
 // link_child(parent, child): under proc_tree_lock.
 static void link_child(proc* parent, proc* child) {
     child->parent.publish(parent);

@@ -92,6 +92,8 @@ extern uint64_t* kernel_pagetable;
 proc* proc_alloc(const char* name);  // kernel stack, pid; not yet runnable
 proc* kthread_create(const char* name, void (*fn)(void*), void* arg);
 void kthread_join(proc* p);          // wait for a kernel thread's proc_exit, free it
+// kthread_spawn_on(cpu, ...): a kernel thread pinned to `cpu`, started now.
+proc* kthread_spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg);
 [[noreturn]] void proc_exit(int status);
 int proc_fork(regstate* regs);
 int proc_exec(proc* p, const char* name, int argc, const char* const* argv);

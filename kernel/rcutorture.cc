@@ -43,11 +43,6 @@ uint64_t next_rand(uint64_t* x) {
     return *x;
 }
 
-void spin_ns(uint64_t ns) {
-    uint64_t end = clock_ns() + ns;
-    while (clock_ns() < end) cpu_relax();
-}
-
 torture_obj* new_obj() {
     objs_alive.fetch_add(1);
     return new torture_obj;
@@ -64,12 +59,12 @@ void pipe_cb(rcu_head* h) {
     else call_rcu(&o->rcu, pipe_cb);
 }
 
-// read_once(delay): one read section; records the age seen at its end.
-void read_once(uint64_t delay_ns, int cpu) {
+// read_once(linger_ns, cpu): one read section; records the age seen at its end.
+void read_once(uint64_t linger_ns, int cpu) {
     rcu_read_guard g;
     torture_obj* o = current_obj.load();
     if (!o) return;
-    if (delay_ns) spin_ns(delay_ns);
+    if (linger_ns) delay_ns(linger_ns);
     int age = o->pipe.load(std::memory_order_relaxed);
     if (o->magic != LIVE || age < 0 || age > PIPE_LEN) {
         poison_seen.fetch_add(1);
@@ -156,13 +151,6 @@ void writer_fn(void* arg) {
     proc_exit(0);
 }
 
-proc* spawn_on(int cpu, const char* name, void (*fn)(void*), void* arg) {
-    proc* p = kthread_create(name, fn, arg);
-    assert(p);
-    p->pinned = p->home_cpu = cpu;
-    enqueue_new(p);
-    return p;
-}
 }
 
 // rcutorture_irq_reader(): the timer interrupt's reader while a run is on.
@@ -192,10 +180,10 @@ long rcutorture(long seconds) {
     proc* threads[2 * MAXCPU + 2];
     int n = 0;
     writer_result wres;
-    threads[n++] = spawn_on(0, "torture-writer", writer_fn, &wres);
-    for (int i = 0; i < ncpu; ++i) threads[n++] = spawn_on(i, "torture-reader", reader_fn, nullptr);
+    threads[n++] = kthread_spawn_on(0, "torture-writer", writer_fn, &wres);
+    for (int i = 0; i < ncpu; ++i) threads[n++] = kthread_spawn_on(i, "torture-reader", reader_fn, nullptr);
     for (int i = 0; i < min(ncpu, 2); ++i) {
-        threads[n++] = spawn_on(ncpu - 1 - i, "torture-fakewriter", fake_writer_fn, nullptr);
+        threads[n++] = kthread_spawn_on(ncpu - 1 - i, "torture-fakewriter", fake_writer_fn, nullptr);
     }
     log_printf("rcutorture: %d threads on %d CPUs for %ld s", n, ncpu, seconds);
     msleep(seconds * 1000);
