@@ -164,6 +164,24 @@ void lapic_broadcast_ipi(int vector) {
     lapic_reg(LAPIC_ICR_LO) = (3 << 18) | vector;               // all but self
 }
 
+void membarrier_all() {
+    uint64_t seen[MAXCPU];
+    preempt_guard g;
+    int me = this_cpu()->index;
+    for (int i = 0; i < ncpu; ++i) {
+        if (i == me) continue;
+        seen[i] = cpus[i].barrier_acks.load(std::memory_order_acquire);
+        lapic_send_ipi(i, INT_IPI_BARRIER);
+    }
+    // The handler's locked add drains that CPU's store buffer; seeing the
+    // count move means its earlier stores are visible to us.
+    for (int i = 0; i < ncpu; ++i) {
+        if (i == me) continue;
+        while (cpus[i].barrier_acks.load(std::memory_order_acquire) == seen[i]) cpu_relax();
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 // lapic_start_ap(): the INIT, startup, startup sequence.
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa) {
     lapic_reg(LAPIC_ICR_HI) = apic_id << 24;

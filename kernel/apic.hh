@@ -13,6 +13,10 @@ void lapic_eoi();
 uint32_t lapic_id();
 void lapic_send_ipi(int cpu_index, int vector);
 void lapic_broadcast_ipi(int vector);   // to every other online CPU
+// membarrier_all(): a full memory barrier on every other CPU, by IPI: when
+// it returns, every store another CPU made before the call is visible. The
+// heavy side of asymmetric fences (ls_hazptr.cc). Needs interrupts enabled.
+void membarrier_all();
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa);
 void ioapic_init();
 void ioapic_route(int irq, int vector, int cpu_index);

@@ -53,6 +53,7 @@ struct alignas(4096) cpu {
     void (*ipi_fn)(void*) = nullptr;
     void* ipi_arg = nullptr;
     std::atomic<uint64_t> ipi_calls_done{0};
+    std::atomic<uint64_t> barrier_acks{0};   // INT_IPI_BARRIER handled (membarrier_all)
 
     rcu_cpu rcu;
     uint64_t rcu_stall_gp = 0;   // grace period already reported as stalled

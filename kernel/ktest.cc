@@ -156,6 +156,7 @@ long run_ktest(const char* name, long arg) {
     long ktest_locks(const char*, long);    // ktest_locks.cc
     if (long r = ktest_faults(name, arg); r != -ENOENT) return r;
     if (long r = ktest_locks(name, arg); r != -ENOENT) return r;
+    { long ktest_schemes(const char*, long); if (long r = ktest_schemes(name, arg); r != -ENOENT) return r; }  // ktest_schemes.cc
     long r = ktest_rcu(name, arg);
     if (r == -ENOENT) log_printf("ktest: no test named '%s'", name);
     return r;

@@ -56,6 +56,10 @@ extern "C" void trap_dispatch(regstate* r) {
         c->ipi_calls_done.fetch_add(1);
         break;
     }
+    case INT_IPI_BARRIER:
+        lapic_eoi();
+        c->barrier_acks.fetch_add(1);   // locked: this CPU's earlier stores are visible
+        break;
     case INT_IPI_STOP:
         for (;;) asm volatile("cli; hlt");
     case INT_IRQ0 + 4:

@@ -57,6 +57,7 @@ enum : int {
     INT_IPI_RESCHED = 49,   // "look at your run queue / need_resched"
     INT_IPI_CALL = 50,      // run the function in cpu::ipi_fn
     INT_IPI_STOP = 51,      // panic elsewhere: halt forever
+    INT_IPI_BARRIER = 52,   // membarrier_all(): acknowledge with a locked add
     INT_SPURIOUS = 255,
 };
 

@@ -1,0 +1,375 @@
+// kernel/ktest_schemes.cc: self-tests for what distinguishes the other
+// reclamation schemes (kernel/ls_hazptr.cc, ls_refcount.cc, ls_diffref.cc,
+// ls_lopsided.cc), run with `ktest NAME [ARG]`:
+//   hazptr-sleep [MS]      a hazard-pointer reader sleeps while protected
+//                          (MS, default 20, then until two scans have run)
+//                          while writers on the other CPUs replace the
+//                          struct hundreds of times: its struct stays intact
+//   refcount-sleep [MS]    the same for a reader holding a reference, until
+//                          the eraser has found it old enough and re-queued it
+//   diffref-stress [MS]    readers on every CPU acquire and release while a
+//                          writer replaces the struct as fast as it can: no
+//                          reader sees a changed or freed struct, and
+//                          afterwards every struct but the current is freed
+//   lopsided-bounded [MS]  (3+ CPUs) a slow reader holds MS-long sections so
+//                          the writer spins for it; fast readers on other
+//                          CPUs keep sections as short as with no writer
+//   scheme-settle SCHEME   not a test: reclaim everything a scheme has
+//                          deferred, so a memory count is comparable
+// Structs are only ever written whole, with one of NPAT patterns, so a
+// reader's checksum must be one of theirs: freed (0x6b-poisoned) or
+// reused memory is caught.
+#include "ls.hh"
+#include "proc.hh"
+#include "kalloc.hh"
+#include "apic.hh"
+
+// The schemes' test hooks (defined in their files).
+using held_read_fn = void (*)(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
+void ls_hazptr_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
+void ls_refcount_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
+void ls_diffref_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
+void ls_lopsided_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
+void ls_hazptr_drain();
+void ls_refcount_drain();
+extern std::atomic<uint64_t> ls_hazptr_scans, ls_hazptr_kept, ls_refcount_requeued;
+extern std::atomic<long> ls_diffref_live;
+
+namespace {
+constexpr int NPAT = 4;
+char patterns[NPAT][LS_SIZE];
+uint64_t pattern_sum[NPAT];
+uint64_t poison_sum;
+std::atomic<bool> patterns_ready{false};
+spinlock patterns_lock;
+
+// The same byte formula as user/hammer.cc: two patterns differ in every byte.
+void make_patterns() {
+    spinlock_guard g(patterns_lock);
+    if (patterns_ready.load()) return;
+    for (int k = 0; k < NPAT; ++k) {
+        for (size_t i = 0; i < LS_SIZE; ++i) patterns[k][i] = char(((k + 1) * 131 + i * 7 + (i >> 8)) & 0xff);
+        pattern_sum[k] = ls_checksum(patterns[k], LS_SIZE);
+    }
+    static char poison[LS_SIZE];
+    memset(poison, POISON_BYTE, LS_SIZE);
+    poison_sum = ls_checksum(poison, LS_SIZE);
+    patterns_ready.store(true);
+}
+
+bool is_pattern_sum(uint64_t s) {
+    for (uint64_t p : pattern_sum) if (s == p) return true;
+    return false;
+}
+
+int my_cpu() {
+    irq_guard g;
+    return this_cpu()->index;
+}
+
+// ---- writers: kernel threads that write whole patterns until stopped ----
+struct writer_ctl {
+    const ls_scheme* scheme;
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> writes{0};
+    std::atomic<long> errors{0};
+    std::atomic<bool> writing{false};        // a write is in progress
+    std::atomic<uint64_t> write_ns_max{0}, write_ns_total{0};
+    uint64_t pause_ms = 0;                   // sleep between writes
+    // Optional: how far `progress` (readers' sections) moved during the
+    // writes that took at least long_write_ns.
+    const std::atomic<uint64_t>* progress = nullptr;
+    uint64_t long_write_ns = 0;
+    std::atomic<uint64_t> long_writes{0}, long_write_ns_total{0}, progress_in_long_writes{0};
+};
+
+void writer_fn(void* arg) {
+    auto* w = static_cast<writer_ctl*>(arg);
+    int k = 1;
+    while (!w->stop.load(std::memory_order_relaxed)) {
+        k = k % (NPAT - 1) + 1;              // patterns 1..NPAT-1
+        w->writing.store(true);
+        uint64_t p0 = w->progress ? w->progress->load() : 0;
+        uint64_t t0 = clock_ns();
+        if (w->scheme->write(patterns[k], LS_SIZE) != 0) w->errors.fetch_add(1);
+        uint64_t dt = clock_ns() - t0;
+        uint64_t p1 = w->progress ? w->progress->load() : 0;
+        w->writing.store(false);
+        if (w->progress && dt >= w->long_write_ns) {
+            w->long_writes.fetch_add(1);
+            w->long_write_ns_total.fetch_add(dt);
+            w->progress_in_long_writes.fetch_add(p1 - p0);
+        }
+        w->writes.fetch_add(1, std::memory_order_relaxed);
+        w->write_ns_total.fetch_add(dt, std::memory_order_relaxed);
+        if (dt > w->write_ns_max.load(std::memory_order_relaxed)) w->write_ns_max.store(dt);
+        if (w->pause_ms) msleep(w->pause_ms);
+    }
+    proc_exit(0);
+}
+
+// ---- hazptr-sleep, refcount-sleep ----
+struct hold_ctl {
+    uint64_t hold_ms;
+    const std::atomic<uint64_t>* progress;   // a counter that must move while held
+    uint64_t progress_needed;
+    writer_ctl* writers;
+    uint64_t progress_seen = 0, writes_seen = 0, held_ns = 0;
+};
+
+// sleeper(): runs inside the held read: sleep hold_ms, then on until the
+// scheme has done its reclamation work (`progress`) at least
+// progress_needed times and 100 writes happened (at most 5 s).
+void sleeper(void* arg) {
+    auto* h = static_cast<hold_ctl*>(arg);
+    uint64_t p0 = h->progress->load(), w0 = h->writers->writes.load(), t0 = clock_ns();
+    msleep(h->hold_ms);
+    while ((h->progress->load() - p0 < h->progress_needed || h->writers->writes.load() - w0 < 100)
+           && clock_ns() - t0 < 5000000000UL) {
+        msleep(5);
+    }
+    h->progress_seen = h->progress->load() - p0;
+    h->writes_seen = h->writers->writes.load() - w0;
+    h->held_ns = clock_ns() - t0;
+}
+
+long test_sleeping_reader(const char* name, int scheme_id, held_read_fn held_read,
+                          const std::atomic<uint64_t>* progress, uint64_t progress_needed,
+                          const char* progress_what, long hold_ms) {
+    make_patterns();
+    const ls_scheme* s = ls_find(scheme_id);
+    if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    writer_ctl w;
+    w.scheme = s;
+    proc* threads[MAXCPU] = {};
+    int me = my_cpu();
+    for (int i = 0; i < ncpu; ++i) {
+        if (i != me || ncpu == 1) threads[i] = kthread_spawn_on(i, "ls-writer", writer_fn, &w);
+    }
+    long failures = 0;
+    for (int round = 0; round < 3; ++round) {
+        hold_ctl h{uint64_t(hold_ms), progress, progress_needed, &w};
+        uint64_t before = 0, after = 0;
+        held_read(LS_SIZE, sleeper, &h, &before, &after);
+        bool intact = before == after && is_pattern_sum(before);
+        bool enough = h.progress_seen >= progress_needed && h.writes_seen >= 100;
+        log_printf("ktest %s: round %d: reader held its struct %lu ms across %lu writes and %lu %s: "
+                   "checksum %#lx before, %#lx after%s: %s",
+                   name, round, h.held_ns / 1000000, h.writes_seen, h.progress_seen, progress_what,
+                   before, after, after == poison_sum ? " (POISON: freed under the reader)" : "",
+                   !intact ? "FAILED" : enough ? "intact" : "FAILED (too few writes to tell)");
+        failures += !intact || !enough;
+    }
+    w.stop.store(true);
+    for (proc* p : threads) if (p) kthread_join(p);
+    if (w.errors.load()) {
+        log_printf("ktest %s: %ld writes failed", name, w.errors.load());
+        ++failures;
+    }
+    return failures ? -1 : 0;
+}
+
+// ---- diffref-stress ----
+struct stress_ctl {
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> reads{0}, bad{0}, yields{0};
+};
+
+void maybe_yield(void* arg) {
+    auto* c = static_cast<stress_ctl*>(arg);
+    // Every 8th read stays held across a yield, so a writer swaps while held.
+    if ((c->reads.load(std::memory_order_relaxed) & 7) == 0) {
+        c->yields.fetch_add(1, std::memory_order_relaxed);
+        yield();
+    }
+}
+
+void stress_reader_fn(void* arg) {
+    auto* c = static_cast<stress_ctl*>(arg);
+    while (!c->stop.load(std::memory_order_relaxed)) {
+        uint64_t before = 0, after = 0;
+        ls_diffref_held_read(LS_SIZE, maybe_yield, c, &before, &after);
+        c->reads.fetch_add(1, std::memory_order_relaxed);
+        if (before != after || !is_pattern_sum(before)) {
+            if (c->bad.fetch_add(1) == 0) {
+                log_printf("ktest diffref-stress: reader saw checksum %#lx then %#lx%s", before, after,
+                           after == poison_sum || before == poison_sum ? " (POISON)" : "");
+            }
+        }
+    }
+    proc_exit(0);
+}
+
+long test_diffref_stress(long ms) {
+    make_patterns();
+    const ls_scheme* s = ls_find(LS_DIFFREF);
+    if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    long live0 = ls_diffref_live.load();
+    stress_ctl c;
+    proc* readers[MAXCPU] = {};
+    for (int i = 0; i < ncpu; ++i) readers[i] = kthread_spawn_on(i, "diffref-reader", stress_reader_fn, &c);
+    uint64_t writes = 0, end = clock_ns() + uint64_t(ms) * 1000000;
+    long errors = 0;
+    while (clock_ns() < end) {
+        errors += s->write(patterns[1 + writes % (NPAT - 1)], LS_SIZE) != 0;
+        ++writes;
+    }
+    c.stop.store(true);
+    for (proc* p : readers) if (p) kthread_join(p);
+    long live = ls_diffref_live.load();
+    bool ok = c.bad.load() == 0 && errors == 0 && live == 1 && live0 == 1 && writes >= 100 && c.reads.load() >= 100;
+    log_printf("ktest diffref-stress: %lu writes, %lu reads (%lu held across a yield) on %d CPUs, "
+               "%lu saw a changed or freed struct; structs alive before %ld, after %ld (want 1): %s",
+               writes, c.reads.load(), c.yields.load(), ncpu, c.bad.load(), live0, live,
+               ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+
+// ---- lopsided-bounded ----
+constexpr int HIST_US = 4096;              // 1 us buckets; the last one is "more"
+std::atomic<uint32_t> section_hist[2][HIST_US];
+std::atomic<uint64_t> section_max_ns[2];
+std::atomic<uint64_t> fast_sections{0};      // sections completed, both phases
+
+struct bounded_ctl {
+    std::atomic<int> phase{0};             // 0: unloaded, 1: writer spinning, 2: stop
+    uint64_t hold_ns = 0;
+    std::atomic<uint64_t> slow_sections{0};
+    std::atomic<long> bad{0};
+};
+
+// A fast reader: one section after another, each timed with preemption
+// off so that only the section (and interrupts) is measured.
+void fast_reader_fn(void* arg) {
+    auto* b = static_cast<bounded_ctl*>(arg);
+    const ls_scheme* s = ls_find(LS_LOPSIDED);
+    int ph;
+    while ((ph = b->phase.load(std::memory_order_relaxed)) < 2) {
+        preempt_disable();
+        uint64_t t0 = clock_ns();
+        long sum = s->read(LS_SIZE);
+        uint64_t dt = clock_ns() - t0;
+        preempt_enable();
+        if (!is_pattern_sum(uint64_t(sum))) b->bad.fetch_add(1);
+        section_hist[ph][min<uint64_t>(dt / 1000, HIST_US - 1)].fetch_add(1, std::memory_order_relaxed);
+        if (dt > section_max_ns[ph].load(std::memory_order_relaxed)) section_max_ns[ph].store(dt);
+        fast_sections.fetch_add(1, std::memory_order_relaxed);
+    }
+    proc_exit(0);
+}
+
+void spin_hold(void* arg) { delay_ns(static_cast<bounded_ctl*>(arg)->hold_ns); }
+
+// The slow reader: hold_ns-long sections with a 1 ms gap between them.
+void slow_reader_fn(void* arg) {
+    auto* b = static_cast<bounded_ctl*>(arg);
+    while (b->phase.load() < 2) {
+        uint64_t before = 0, after = 0;
+        ls_lopsided_held_read(LS_SIZE, spin_hold, b, &before, &after);
+        if (before != after || !is_pattern_sum(before)) b->bad.fetch_add(1);
+        b->slow_sections.fetch_add(1);
+        msleep(1);
+    }
+    proc_exit(0);
+}
+
+// percentile(ph, permille): the section time (us) below which permille/1000
+// of phase ph's sections fall; *count gets the number of sections.
+uint64_t percentile(int ph, uint64_t permille, uint64_t* count) {
+    uint64_t n = 0;
+    for (auto& b : section_hist[ph]) n += b.load();
+    *count = n;
+    uint64_t want = n * permille / 1000, seen = 0;
+    for (int us = 0; us < HIST_US; ++us) {
+        seen += section_hist[ph][us].load();
+        if (seen > want) return uint64_t(us) + 1;
+    }
+    return HIST_US;
+}
+
+long test_lopsided_bounded(long hold_ms) {
+    if (ncpu < 3) {
+        log_printf("ktest lopsided-bounded: needs 3 CPUs (writer, slow reader, fast readers)");
+        return -EINVAL;
+    }
+    make_patterns();
+    const ls_scheme* s = ls_find(LS_LOPSIDED);
+    if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    for (auto& h : section_hist) for (auto& b : h) b.store(0);
+    for (auto& m : section_max_ns) m.store(0);
+    bounded_ctl b;
+    b.hold_ns = uint64_t(hold_ms) * 1000000;
+    proc* fast[MAXCPU] = {};
+    for (int i = 2; i < ncpu; ++i) fast[i] = kthread_spawn_on(i, "fast-reader", fast_reader_fn, &b);
+    uint64_t t0 = clock_ns();
+    msleep(200);                                   // unloaded: no writer, no slow reader
+    uint64_t unloaded_ns = clock_ns() - t0;
+    writer_ctl w;
+    w.scheme = s;
+    w.pause_ms = 2;
+    w.progress = &fast_sections;
+    w.long_write_ns = b.hold_ns / 4;
+    b.phase.store(1);                              // loaded from here on
+    proc* slow = kthread_spawn_on(1, "slow-reader", slow_reader_fn, &b);
+    proc* writer = kthread_spawn_on(0, "ls-writer", writer_fn, &w);
+    msleep(uint64_t(hold_ms) * 20);
+    b.phase.store(2);
+    w.stop.store(true);
+    kthread_join(writer);
+    kthread_join(slow);
+    for (proc* p : fast) if (p) kthread_join(p);
+
+    // Section length: the loaded p99 within 20x the unloaded one. Progress:
+    // while a writer spun for a slow reader, fast readers completed
+    // sections at least at a tenth of their unloaded rate (a reader that
+    // waited for the writer would complete about none).
+    uint64_t n0, n1;
+    uint64_t p99_0 = percentile(0, 990, &n0), p99_1 = percentile(1, 990, &n1);
+    uint64_t long_writes = w.long_writes.load(), long_ns = w.long_write_ns_total.load();
+    uint64_t rate0 = n0 * 1000000000 / unloaded_ns;
+    uint64_t rate_waiting = long_ns ? w.progress_in_long_writes.load() * 1000000000 / long_ns : 0;
+    log_printf("ktest lopsided-bounded: unloaded: %lu sections, %lu/s, p99 %lu us, max %lu us", n0, rate0,
+               p99_0, section_max_ns[0].load() / 1000);
+    log_printf("ktest lopsided-bounded: writer spinning: %lu sections, p99 %lu us, max %lu us; "
+               "%lu of %lu writes waited >= %ld us (mean %lu us), readers meanwhile %lu sections/s",
+               n1, p99_1, section_max_ns[1].load() / 1000, long_writes, w.writes.load(), hold_ms * 250,
+               long_writes ? long_ns / long_writes / 1000 : 0, rate_waiting);
+    bool writer_waited = long_writes >= 3;
+    uint64_t p99_limit = max<uint64_t>(20 * p99_0, 200);   // a floor for a quiet unloaded run
+    bool bounded = p99_1 <= p99_limit;
+    bool progressed = rate_waiting * 10 >= rate0;
+    bool ok = n0 >= 100 && n1 >= 100 && writer_waited && bounded && progressed && b.bad.load() == 0 &&
+              !w.errors.load();
+    log_printf("ktest lopsided-bounded: readers' p99 %s (limit %lu us), readers %s while the "
+               "writer spun, writer %s, %ld bad reads: %s", bounded ? "bounded" : "NOT BOUNDED", p99_limit,
+               progressed ? "progressed" : "did NOT progress",
+               writer_waited ? "waited long" : "did NOT wait long", b.bad.load(), ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+
+// scheme_settle(id): reclaim whatever scheme `id` has deferred.
+long scheme_settle(long id) {
+    if (id == LS_HAZPTR) ls_hazptr_drain();
+    if (id == LS_REFCOUNT) {
+        msleep(5);                                 // > the eraser's delay
+        ls_refcount_drain();
+    }
+    if (id == LS_RCU || id == LS_BUSTED) rcu_barrier();
+    return ls_find(int(id)) ? 0 : -EINVAL;
+}
+}
+
+long ktest_schemes(const char* name, long arg) {
+    if (strcmp(name, "hazptr-sleep") == 0) {
+        return test_sleeping_reader(name, LS_HAZPTR, ls_hazptr_held_read, &ls_hazptr_scans, 2, "scans",
+                                    arg > 0 ? arg : 20);
+    }
+    if (strcmp(name, "refcount-sleep") == 0) {
+        return test_sleeping_reader(name, LS_REFCOUNT, ls_refcount_held_read, &ls_refcount_requeued, 2,
+                                    "re-queues", arg > 0 ? arg : 20);
+    }
+    if (strcmp(name, "diffref-stress") == 0) return test_diffref_stress(arg > 0 ? arg : 1000);
+    if (strcmp(name, "lopsided-bounded") == 0) return test_lopsided_bounded(arg > 0 ? arg : 20);
+    if (strcmp(name, "scheme-settle") == 0) return scheme_settle(arg);
+    return -ENOENT;
+}

@@ -1,0 +1,258 @@
+// kernel/ls_hazptr.cc: LS_HAZPTR, hazard pointers (Michael, 2004).
+//
+// The algorithm. A reader owns a hazard slot for the length of its read.
+// To protect the current struct it loads the pointer, publishes it in its
+// slot, makes that store visible (see "the two variants"), then loads the
+// pointer again: if it changed, a writer may already have missed the
+// hazard, so the reader publishes the new value and tries again; if it is
+// unchanged, the struct is protected until the reader clears its slot. A
+// writer (serialized by `writers`) copies the current struct, changes the
+// copy and publishes it; the old one goes on the retire list. When that
+// list reaches SCAN_THRESHOLD (2 x NSLOTS) objects the writer detaches it
+// and scans: it collects every non-null hazard, frees each retired object
+// that no slot names, and puts the rest back. At most NSLOTS objects can be
+// hazardous at once, so a scan frees at least half its batch and memory
+// stays bounded: SCAN_THRESHOLD + NSLOTS structs per concurrent scanner.
+//
+// Slots are per task, not per CPU: a reader here may be preempted or sleep
+// while protected (kernel/ktest_schemes.cc's hazptr-sleep). There are
+// NSLOTS slots, each on its own cache line; CPU c hands out the slots in
+// [c*per, (c+1)*per), per = NSLOTS/ncpu. Only tasks on CPU c, with
+// preemption disabled, ever claim a slot there (a plain load and store:
+// no atomic read-modify-write); any CPU may free one (a release store),
+// since the owner may have migrated. A CPU whose slots are all taken (by
+// sleeping readers) makes the next reader yield until one is freed.
+//
+// The two variants.
+// - Symmetric (default): store hazard; std::atomic_thread_fence(seq_cst);
+//   reload. The scanner runs a seq_cst fence after publishing the new
+//   pointer and before reading the slots. Dekker's argument: either the
+//   reader's reload sees the new pointer (it retries and never uses the
+//   retired one), or the scanner's slot read sees the hazard (it keeps the
+//   object). The reader pays one full fence (mfence, ~30-100 cycles).
+// - Asymmetric (boot option hazptr_asym=1): the reader's fence becomes a
+//   compiler-only barrier (atomic_signal_fence), and the scanner instead
+//   forces a full barrier on every other CPU with an IPI (membarrier_all()
+//   in apic.cc): the INT_IPI_BARRIER handler does a locked fetch_add of
+//   cpu::barrier_acks, which drains that CPU's store buffer, and the
+//   scanner waits until it sees every CPU's counter move.
+//   Why that is correct (x86-TSO: the only reordering is a store passing a
+//   later load, i.e. the hazard store may still sit in the store buffer
+//   when the reload runs). Let t0 be when the scanner's exchange of the
+//   pointer (a locked instruction) became globally visible; the IPIs are
+//   sent after t0. The danger is a reader R whose reload returned the old
+//   pointer p (so the reload ran before t0) while its hazard store is not
+//   yet visible when the scanner reads the slots. R's store was executed
+//   before its reload, so before t0, on some CPU X. (a) If X is another
+//   CPU, X runs the IPI handler after t0; its locked fetch_add cannot
+//   complete before every earlier store of X, R's included, is visible,
+//   and the scanner reads the slots only after it has seen that fetch_add.
+//   (b) If X is the scanner's own CPU, R was switched out before the
+//   scanner ran there, and a context switch takes spinlocks (locked
+//   instructions), so the store was visible before t0. (c) A reader whose
+//   reload runs after t0 sees the new pointer and retries. So either R
+//   retries or the scanner sees p in R's slot. A reader that sleeps while
+//   protected went through a context switch: its store is long visible.
+//   Cost moves from every read (no fence at all) to every scan (ncpu-1
+//   IPIs, once per SCAN_THRESHOLD writes).
+//   Why the scanner cannot simply mark slots instead (e.g. fetch_or a low
+//   bit into each slot and have a reader that finds the mark take a fenced
+//   slow path): the reader's hazard store overwrites the mark, and the
+//   reader never reads its slot back from memory (it would get its own
+//   buffered store), so the mark is lost exactly in the race above. Some
+//   operation must drain the reader's store buffer between its store and
+//   the scanner's slot read: the reader's own fence, or the IPI.
+//
+// Against RCU. RCU readers write nothing shared and need no fence; any
+// reader anywhere delays every free. Hazard-pointer readers write their
+// slot and (symmetric) fence on every read, and may retry; in exchange a
+// reader that sleeps or stalls pins only the one struct it protects, the
+// memory bound holds whatever readers do, and frees need no grace period
+// (no dependency on every CPU passing through the scheduler).
+#include "ls.hh"
+#include "proc.hh"
+#include "apic.hh"
+#include "spinlock.hh"
+
+// Statistics for the self-tests (kernel/ktest_schemes.cc).
+std::atomic<uint64_t> ls_hazptr_scans{0};      // scans run
+std::atomic<uint64_t> ls_hazptr_freed{0};      // retired structs freed
+std::atomic<uint64_t> ls_hazptr_kept{0};       // kept by a scan because hazardous
+
+namespace {
+constexpr int NSLOTS = 256;
+constexpr int SCAN_THRESHOLD = 2 * NSLOTS;
+static_assert(NSLOTS >= MAXCPU, "every CPU needs at least one hazard slot");
+
+struct node {
+    largestruct ls;
+    node* retired_next = nullptr;
+};
+
+// One slot per cache line: readers on different CPUs write different lines.
+struct alignas(64) hazard_slot {
+    std::atomic<const node*> hazard{nullptr};   // what the owner protects
+    std::atomic<bool> owned{false};             // claimed by a reader
+};
+hazard_slot slots[NSLOTS];
+
+std::atomic<node*> current_ls{nullptr};
+spinlock writers;                 // serializes writers: copy + publish
+spinlock retire_lock;             // guards `retired` and `nretired`
+node* retired = nullptr;
+int nretired = 0;
+
+// claim_slot(): a free slot in this CPU's range; yields while none is free.
+int claim_slot() {
+    for (;;) {
+        {
+            preempt_guard g;
+            int per = NSLOTS / ncpu;
+            int first = this_cpu()->index * per;
+            for (int i = first; i < first + per; ++i) {
+                // Only this CPU claims in this range, with preemption off,
+                // and no interrupt handler reads largestructs: no race.
+                if (!slots[i].owned.load(std::memory_order_acquire)) {
+                    slots[i].owned.store(true, std::memory_order_relaxed);
+                    return i;
+                }
+            }
+        }
+        yield();
+    }
+}
+
+// hazard_guard: owns one slot for its scope; protect() returns the current
+// struct, which stays allocated until the guard is destroyed.
+class hazard_guard {
+public:
+    hazard_guard() : slot_(slots[claim_slot()]) {}
+    ~hazard_guard() {
+        slot_.hazard.store(nullptr, std::memory_order_release);   // done reading
+        slot_.owned.store(false, std::memory_order_release);
+    }
+    hazard_guard(const hazard_guard&) = delete;
+    hazard_guard& operator=(const hazard_guard&) = delete;
+
+    const node* protect() {
+        const node* p = current_ls.load(std::memory_order_acquire);
+        for (;;) {
+            slot_.hazard.store(p, std::memory_order_relaxed);
+            if (kopts.hazptr_asym) std::atomic_signal_fence(std::memory_order_seq_cst);
+            else std::atomic_thread_fence(std::memory_order_seq_cst);
+            const node* q = current_ls.load(std::memory_order_acquire);
+            if (q == p) return p;
+            p = q;                // replaced meanwhile: protect the new one
+        }
+    }
+private:
+    hazard_slot& slot_;
+};
+
+// scan(batch): free every object of `batch` that no hazard slot names;
+// put the others back on the retire list. Runs in writer context, with no
+// lock held and interrupts enabled.
+void scan(node* batch) {
+    if (kopts.hazptr_asym) membarrier_all();
+    else std::atomic_thread_fence(std::memory_order_seq_cst);
+    const node* hazards[NSLOTS];
+    int nhazards = 0;
+    for (hazard_slot& s : slots) {
+        if (const node* h = s.hazard.load(std::memory_order_acquire)) hazards[nhazards++] = h;
+    }
+    node* keep = nullptr;
+    node** keep_tail = &keep;
+    int nkeep = 0;
+    uint64_t nfreed = 0;
+    while (batch) {
+        node* n = batch;
+        batch = n->retired_next;
+        bool hazardous = false;
+        for (int i = 0; i < nhazards && !hazardous; ++i) hazardous = hazards[i] == n;
+        if (hazardous) {
+            n->retired_next = nullptr;
+            *keep_tail = n;
+            keep_tail = &n->retired_next;
+            ++nkeep;
+        } else {
+            delete n;
+            ++nfreed;
+        }
+    }
+    assert(nkeep <= NSLOTS);
+    if (keep) {
+        spinlock_guard g(retire_lock);
+        *keep_tail = retired;
+        retired = keep;
+        nretired += nkeep;
+    }
+    ls_hazptr_scans.fetch_add(1, std::memory_order_relaxed);
+    ls_hazptr_freed.fetch_add(nfreed, std::memory_order_relaxed);
+    ls_hazptr_kept.fetch_add(nkeep, std::memory_order_relaxed);
+}
+
+// retire(old): queue `old` for freeing; scan when the list is long.
+void retire(node* old) {
+    node* batch = nullptr;
+    {
+        spinlock_guard g(retire_lock);
+        old->retired_next = retired;
+        retired = old;
+        if (++nretired >= SCAN_THRESHOLD) {
+            batch = retired;
+            retired = nullptr;
+            nretired = 0;
+        }
+    }
+    if (batch) scan(batch);
+}
+
+void init() { current_ls.store(ls_new_copy<node>(nullptr, nullptr, 0), std::memory_order_relaxed); }
+
+long hazptr_read(size_t len) {
+    hazard_guard g;
+    const node* n = g.protect();
+    return long(ls_checksum(n->ls.c, len));
+}
+
+long hazptr_write(const char* data, size_t len) {
+    node* old;
+    {
+        spinlock_guard g(writers);
+        old = current_ls.load(std::memory_order_relaxed);
+        node* n = ls_new_copy(old, data, len);
+        if (!n) return -ENOMEM;
+        old = current_ls.exchange(n, std::memory_order_seq_cst);
+    }
+    retire(old);
+    return 0;
+}
+
+const ls_scheme scheme = {LS_HAZPTR, "hazptr", init, hazptr_read, hazptr_write};
+LS_SCHEME(scheme);
+}
+
+// For kernel/ktest_schemes.cc. ls_hazptr_held_read: one protected read
+// that stays open while while_held(arg) runs (which may sleep); the
+// checksum of the first len bytes is taken before and after.
+void ls_hazptr_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,
+                         uint64_t* after) {
+    hazard_guard g;
+    const node* n = g.protect();
+    *before = ls_checksum(n->ls.c, len);
+    while_held(arg);
+    *after = ls_checksum(n->ls.c, len);
+}
+
+// ls_hazptr_drain(): scan the whole retire list now (the memory tests call
+// it so that the count of retired structs is known: zero with no reader).
+void ls_hazptr_drain() {
+    node* batch;
+    {
+        spinlock_guard g(retire_lock);
+        batch = retired;
+        retired = nullptr;
+        nretired = 0;
+    }
+    scan(batch);
+}
