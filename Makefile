@@ -158,3 +158,28 @@ clean:
 	rm -rf build compile_commands.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- benchmarks (added for `make bench`; tests/bench.py, user/bench.cc) ----
+#   make bench           non-debug kernel in build/bench-kernel, booted at
+#                        NCPU=1,2 (FULL=1: 1,2,4 and 5 reps) with poison=0;
+#                        table on the terminal, build/bench/results.json and
+#                        build/bench/scaling.svg. BENCH_SECONDS=N per measurement.
+#   make bench-linux     the same numbers (reused from build/bench/results.json
+#                        when present) beside Linux's, from
+#                        ../shared/tools/linux-peer/run.sh.
+BENCH_BUILD := build/bench-kernel
+BENCH_SECONDS ?= 1
+ifeq ($(FULL),1)
+BENCH_ARGS := --ncpus 1,2,4 --mode full
+else
+BENCH_ARGS := --ncpus 1,2 --mode quick
+endif
+BENCH_CMD = $(PYTHON) tests/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0
+
+bench:
+	$(MAKE) BUILD=$(BENCH_BUILD) DEBUG=0 all
+	$(Q)$(BENCH_CMD)
+
+bench-linux:
+	$(MAKE) BUILD=$(BENCH_BUILD) DEBUG=0 all
+	$(Q)$(BENCH_CMD) --linux --reuse

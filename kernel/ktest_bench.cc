@@ -124,7 +124,7 @@ long grace_period_latency(const char* name, bool expedited, bool with_readers, l
                    "\"n\":%ld,\"min_ns\":%lu,\"median_ns\":%lu,\"p90_ns\":%lu,\"max_ns\":%lu,"
                    "\"gps\":%lu,\"hz\":%u,\"reader_sections\":%ld}\n",
                    name, ncpu, load, busy, n, samples[0], median, p90, samples[n - 1],
-                   gps, kopts.hz, reader_sections.load());
+                   gps, kopts.hz, with_readers ? reader_sections.load() : 0L);
     kfree(samples);
     return long(median);
 }
