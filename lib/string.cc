@@ -6,8 +6,11 @@
 // here therefore carries NO_LIBCALL_LOOPS, which disables that
 // transformation regardless of the command-line flags used.
 //
-// memcpy/memmove/memset use `rep movsb` / `rep stosb`, which are fast on
-// modern x86-64 (ERMSB) and need no SSE, so they are safe in the kernel.
+// memcpy/memmove/memset use `rep movsq` / `rep stosq` for the 8-byte words
+// and `rep movsb` / `rep stosb` for the rest. They need no SSE, so they are
+// safe in the kernel. Words, not bytes, because QEMU's software emulation
+// runs a `rep` string instruction one element per step: 8x fewer steps for
+// the 10,000-byte largestruct copies.
 // The System V ABI guarantees the direction flag is clear on function entry.
 #include "string.hh"
 
@@ -20,9 +23,12 @@ extern "C" {
 NO_LIBCALL_LOOPS
 void* memcpy(void* __restrict dst, const void* __restrict src, size_t n) {
     void* ret = dst;
-    asm volatile("rep movsb"
-                 : "+D"(dst), "+S"(src), "+c"(n)
-                 :
+    size_t words = n / 8, bytes = n % 8;
+    asm volatile("rep movsq\n\t"
+                 "movq %3, %%rcx\n\t"
+                 "rep movsb"
+                 : "+D"(dst), "+S"(src), "+c"(words)
+                 : "r"(bytes)
                  : "memory");
     return ret;
 }
@@ -57,9 +63,13 @@ void* memmove(void* dst, const void* src, size_t n) {
 NO_LIBCALL_LOOPS
 void* memset(void* dst, int c, size_t n) {
     void* ret = dst;
-    asm volatile("rep stosb"
-                 : "+D"(dst), "+c"(n)
-                 : "a"(c)
+    uint64_t pattern = 0x0101010101010101ULL * (unsigned char) c;
+    size_t words = n / 8, bytes = n % 8;
+    asm volatile("rep stosq\n\t"
+                 "movq %3, %%rcx\n\t"
+                 "rep stosb"
+                 : "+D"(dst), "+c"(words), "+a"(pattern)
+                 : "r"(bytes)
                  : "memory");
     return ret;
 }
