@@ -144,6 +144,7 @@ long ktest_ls() {
 
 long run_ktest(const char* name, long arg) {
     if (strcmp(name, "ls") == 0) return ktest_ls();
+    if (strcmp(name, "ps") == 0) { proc_dump(); return 0; }   // the shell's `ps`
     if (strcmp(name, "panic") == 0) return ktest_panic();
     if (strcmp(name, "ipi") == 0) return ktest_ipi();
     if (strcmp(name, "alloc") == 0) return ktest_alloc(arg > 0 ? arg : 20000);

@@ -11,12 +11,17 @@
 #include "kalloc.hh"
 #include "initfs.hh"
 #include "apic.hh"
+#include "rwlock.hh"
 
 spinlock proc_tree_lock;
 uint64_t* kernel_pagetable;
 static proc* init_proc;
 static std::atomic<int> next_pid{1};
 static std::atomic<int> nprocs{0};
+// Every process, for `ps`: read-mostly, so a reader-writer lock. fork and
+// exit take it exclusively; listing takes it shared.
+static list_head all_procs;
+static rwlock all_procs_lock;
 extern "C" void task_first_entry();
 extern "C" void user_task_start();
 
@@ -32,17 +37,45 @@ proc* proc_alloc(const char* name) {
     }
     p->pid = next_pid.fetch_add(1);
     strncpy_safe(p->name, name, sizeof(p->name));
+    {
+        exclusive_guard g(all_procs_lock);
+        all_procs.push_back(&p->all_link);
+    }
     nprocs.fetch_add(1);
     return p;
+}
+
+// proc_unlist(p): p leaves the list of processes; its kernel stack is freed.
+static void proc_unlist(proc* p) {
+    {
+        exclusive_guard g(all_procs_lock);
+        list_head::erase(&p->all_link);
+    }
+    nprocs.fetch_sub(1);
+    kfree_pages(p->kstack);
+    p->kstack = nullptr;
+}
+
+void proc_dump() {
+    static const char* const states[] = {"run", "block", "zombie", "sleep"};
+    shared_guard g(all_procs_lock);
+    console_printf("  PID  PPID  STATE   CPU  NAME\n");
+    for (list_links* l = all_procs.front(); l && l != all_procs.end(); l = l->next) {
+        proc* p = container_of(l, proc, all_link);
+        rcu_read_guard rg;
+        proc* parent = p->parent.load();
+        int st = p->state.load();
+        console_printf("%5d %5d  %-6s %4d%c %s%s\n", p->pid, parent ? parent->pid : 0,
+                       st >= 0 && st < 4 ? states[st] : "?", p->home_cpu, p->on_cpu ? '*' : ' ',
+                       p->name, p->is_kthread ? " [kernel]" : "");
+    }
 }
 
 static void proc_free(proc* p) {
     // The task switched away for the last time; its stack can go now, the
     // proc itself after a grace period (children may be reading it).
     while (p->on_cpu.load(std::memory_order_acquire)) cpu_relax();
-    kfree_pages(p->kstack);
-    p->kstack = nullptr;
-    nprocs.fetch_sub(1);
+    proc_unlist(p);
     rcu_free(p);
 }
 
@@ -89,8 +122,7 @@ int proc_fork(regstate* regs) {
     if (!child) return -ENOMEM;
     child->pagetable = pt_clone(parent->pagetable);
     if (!child->pagetable) {
-        kfree_pages(child->kstack);
-        nprocs.fetch_sub(1);
+        proc_unlist(child);
         delete child;
         return -ENOMEM;
     }

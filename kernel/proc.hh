@@ -24,6 +24,7 @@ struct proc {
     int home_cpu = 0;                // the run queue it joins
     int pinned = -1;                 // sys_setcpu: -1 = anywhere
     list_links runq_link;
+    list_links all_link;             // in the list of every process (proc.cc)
     uint64_t* pagetable = nullptr;   // PML4 (direct-map address)
     void* kstack = nullptr;          // KSTACK_SIZE bytes
     bool is_kthread = false;
@@ -101,4 +102,5 @@ int proc_waitpid(int pid, int* status_out);
 void proc_start_init(const char* name, int argc, const char* const* argv);
 [[noreturn]] void proc_kill_current(regstate* r, const char* what);
 int proc_count();
+void proc_dump();                    // print every process (the shell's `ps`)
 void wake_proc_tree(proc* parent);   // a child of `parent` changed state

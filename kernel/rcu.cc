@@ -42,9 +42,10 @@
 // snap() never decreases, the list is sorted by the GP it needs. Ready
 // callbacks (gp_seq >= their number) are cut off the front and run on the
 // same CPU, in order, at a point where its count was zero (interrupt exit,
-// idle loop): never inside a read section. Past RCU_CB_LIMIT callbacks a
-// caller that may sleep waits for an expedited GP and runs its own backlog,
-// so memory stays bounded under a flood of writers.
+// idle loop, or a later call_rcu from a preemptible writer, which so pays
+// for its own reclamation): never inside a read section. Past RCU_CB_LIMIT
+// callbacks a caller that may sleep waits for an expedited GP and runs its
+// own backlog, so memory stays bounded under a flood of writers.
 //
 // HURRYING. A tick that finds its CPU inside a read section while the GP
 // waits for it sets need_resched: the outermost rcu_read_unlock then calls
@@ -211,9 +212,13 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
         r.cb_high_water = max(r.cb_high_water, backlog);
     }
     request_gp(head->gp_needed);
-    if (backlog > RCU_CB_LIMIT && preempt_count() == 0 && interrupts_enabled()) {
-        synchronize_rcu_expedited();   // help the GP along, then drain
-        rcu_do_callbacks();
+    if (preempt_count() == 0 && interrupts_enabled()) {
+        // A caller that may be preempted is outside every read section, so
+        // it can run this CPU's ready callbacks itself: reclamation is then
+        // paid by the writer that causes it, not by whichever task the
+        // timer interrupts. Past the limit it also helps the GP along.
+        if (backlog > RCU_CB_LIMIT) synchronize_rcu_expedited();
+        if (rcu_cpu_has_work()) rcu_do_callbacks();
     }
 }
 

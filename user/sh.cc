@@ -2,7 +2,7 @@
 //
 // It reads a line from the console (fd 0), echoing what is typed since
 // the serial console does not, splits it on spaces and runs it. Built-ins:
-// help, ls, exit [N], cpu [N]. Anything else is a program in the boot
+// help, ls, ps, exit [N], cpu [N]. Anything else is a program in the boot
 // image: fork, exec it in the child, wait in the parent and report a
 // non-zero exit status (or the exception that killed it; 127 is not
 // reported, as in Unix shells: the child already said the program is
@@ -64,6 +64,7 @@ void help() {
     printf("grace shell built-ins:\n"
            "  help          this text\n"
            "  ls            list the programs in the boot image\n"
+           "  ps            list the processes (* = running now)\n"
            "  exit [N]      leave the shell (as process 1: power off) with status N\n"
            "  cpu [N]       show the CPU the shell runs on, or pin it to CPU N (-1: unpin)\n"
            "  NAME ARGS...  run program NAME with arguments; a final & runs it in the background\n");
@@ -120,6 +121,8 @@ void execute(char* line) {
 
     if (strcmp(argv[0], "help") == 0) {
         help();
+    } else if (strcmp(argv[0], "ps") == 0) {
+        sys_ktest("ps");
     } else if (strcmp(argv[0], "ls") == 0) {
         if (sys_ktest("ls") < 0) printf("sh: ls: the kernel cannot list programs\n");
     } else if (strcmp(argv[0], "exit") == 0) {
