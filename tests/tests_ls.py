@@ -55,21 +55,22 @@ def hammer_lines(ncpu, writers=2, readers_per_cpu=1, torn="none"):
     return check
 
 
+def hammer_test(name, scheme, n, opts=()):
+    """Declare `hammer SCHEME 2` at NCPU=n for a scheme that promises
+    consistency: no reader may see a torn or freed struct."""
+    test(name, prog="hammer", args=[scheme, "2"], ncpu=n, opts=list(opts), timeout=90,
+         expect=[rf"^hammer: {scheme}: 0 of {n} readers saw inconsistent reads$",
+                 r"^hammer: PASS$"],
+         check=hammer_lines(n))
+
+
 # Schemes that promise consistency: every read is a whole, live struct.
 for scheme in ("rcu", "spinlock", "rwlock"):
     for n in (1, 2, 4):
-        test(f"ls-hammer-{scheme}-{n}", prog="hammer", args=[scheme, "2"], ncpu=n,
-             timeout=90,
-             expect=[rf"^hammer: {scheme}: 0 of {n} readers saw inconsistent reads$",
-                     r"^hammer: PASS$"],
-             check=hammer_lines(n))
+        hammer_test(f"ls-hammer-{scheme}-{n}", scheme, n)
 
 # RCU with synchronous reclamation (writers wait in synchronize_rcu).
-test("ls-hammer-rcu-sync-2", prog="hammer", args=["rcu", "2"], ncpu=2,
-     opts=["ls_sync=1"], timeout=90,
-     expect=[r"^hammer: rcu: 0 of 2 readers saw inconsistent reads$",
-             r"^hammer: PASS$"],
-     check=hammer_lines(2))
+hammer_test("ls-hammer-rcu-sync-2", "rcu", 2, opts=["ls_sync=1"])
 
 # The broken scheme must be caught: exit 0 here means hammer saw readers
 # of freed (poisoned) or reused memory.

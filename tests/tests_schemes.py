@@ -21,25 +21,17 @@ of nanoseconds that no run here hits); its argument is in ls_hazptr.cc.
 """
 
 from testlib import test
-from tests_ls import hammer_lines
+from tests_ls import hammer_test
 
 SCHEMES = ("hazptr", "refcount", "diffref", "lopsided")
 
 for scheme in SCHEMES:
     for n in (1, 2, 4):
-        test(f"scheme-hammer-{scheme}-{n}", prog="hammer", args=[scheme, "2"], ncpu=n,
-             timeout=90,
-             expect=[rf"^hammer: {scheme}: 0 of {n} readers saw inconsistent reads$",
-                     r"^hammer: PASS$"],
-             check=hammer_lines(n))
+        hammer_test(f"scheme-hammer-{scheme}-{n}", scheme, n)
 
 # Hazard pointers without the reader's fence: scanners IPI every CPU.
 for n in (2, 4):
-    test(f"scheme-hazptr-asym-{n}", prog="hammer", args=["hazptr", "2"], ncpu=n,
-         opts=["hazptr_asym=1"], timeout=90,
-         expect=[rf"^hammer: hazptr: 0 of {n} readers saw inconsistent reads$",
-                 r"^hammer: PASS$"],
-         check=hammer_lines(n))
+    hammer_test(f"scheme-hazptr-asym-{n}", "hazptr", n, opts=["hazptr_asym=1"])
 
 # Readers that sleep while protected keep their struct.
 test("scheme-hazptr-sleep", prog="ktest", args=["hazptr-sleep", "20"], ncpu=2, timeout=60,
