@@ -34,7 +34,7 @@ long sys_exit(regstate* r) { proc_exit(int(r->reg_rdi & 0xff)); }
 long sys_waitpid(regstate* r) {
     int pid = int(r->reg_rdi);
     uintptr_t status = r->reg_rsi;
-    if (pid < 0) return -EINVAL;
+    if (pid < 0) return -ECHILD;           // no child has a negative pid
     if (status && !user_range_ok(upt(), status, sizeof(int), true)) return -EFAULT;
     int st = 0;
     int result = proc_waitpid(pid, &st);
@@ -105,6 +105,7 @@ long sys_read(regstate* r) {
 long sys_exec(regstate* r) {
     size_t len;
     if (!user_string_ok(upt(), r->reg_rdi, 64, &len)) return -EFAULT;
+    if (len == 64) return -ENOENT;         // no program has so long a name
     char name[64];
     memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
     constexpr int MAXARGS = 32;
@@ -123,6 +124,7 @@ long sys_exec(regstate* r) {
         if (!s) break;
         size_t n;
         if (!user_string_ok(upt(), s, ARGSPACE - used, &n)) { result = -EFAULT; break; }
+        if (n == ARGSPACE - used) { result = -EINVAL; break; }   // arguments too long
         memcpy(space + used, reinterpret_cast<const char*>(s), n + 1);
         argv[argc++] = space + used;
         used += n + 1;
@@ -136,6 +138,7 @@ long sys_exec(regstate* r) {
 long sys_ktest(regstate* r) {
     size_t len;
     if (!user_string_ok(upt(), r->reg_rdi, 64, &len)) return -EFAULT;
+    if (len == 64) return -EINVAL;
     char name[64];
     memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
     return run_ktest(name, long(r->reg_rsi));

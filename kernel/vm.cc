@@ -120,5 +120,6 @@ bool user_string_ok(uint64_t* pml4, uintptr_t s, size_t max, size_t* len) {
             return true;
         }
     }
-    return false;
+    *len = max;
+    return true;
 }

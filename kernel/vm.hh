@@ -15,6 +15,7 @@ void pt_destroy(uint64_t* pml4);                       // free user pages and ta
 // writable if `write`? System calls check every pointer with this before
 // touching it; a failed check is -EFAULT.
 [[nodiscard]] bool user_range_ok(uint64_t* pml4, uintptr_t va, size_t n, bool write);
-// user_string_ok(pt, s, max, &len): a NUL-terminated user string shorter
-// than max; sets len.
+// user_string_ok(pt, s, max, &len): is there a readable user string at s?
+// Sets len to its length, or to `max` when no NUL comes within max bytes
+// (too long: the caller picks the errno). False only for a bad pointer.
 [[nodiscard]] bool user_string_ok(uint64_t* pml4, uintptr_t s, size_t max, size_t* len);

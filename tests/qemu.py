@@ -165,6 +165,29 @@ def map_exit(qemu_status: int, output: str | None) -> tuple[int, str]:
             "powering off (triple fault or reset?)")
 
 
+PROMPT = b"$ "
+
+
+def _type(proc, text: str, chunks: list[bytes]) -> None:
+    """Type `text` on the console a line at a time, as a person would:
+    each line (ending in \\r) once one more shell prompt ("$ ") has appeared,
+    or after 10 s without one. stdin stays open until QEMU exits: EOF on a
+    serial console is not something a shell should have to see."""
+    lines = [l + "\r" for l in text.split("\r")]
+    if lines and lines[-1] == "\r":
+        lines.pop()
+    for sent, line in enumerate(lines):
+        deadline = time.monotonic() + 10
+        while b"".join(chunks).count(PROMPT) <= sent and time.monotonic() < deadline \
+                and proc.poll() is None:
+            time.sleep(0.05)
+        try:
+            proc.stdin.write(line.encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            return
+
+
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
 
@@ -209,9 +232,8 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
         syms=DEFAULT_SYMS, gdb: int | None = None, input: str | None = None) -> Result:
     """Boot the kernel non-interactively and wait for it to power off.
 
-    `input`, if given, is typed on the serial console (QEMU takes it from
-    its stdin only as fast as the guest's UART accepts it, so nothing is
-    lost while the guest boots).
+    `input`, if given, is typed on the serial console a line at a time,
+    each after the next shell prompt appears (see _type).
 
     Streams the console to stdout unless `quiet`, and to `log_path` if
     given.  timeout None or 0 means no limit.  Raises ValueError on bad
@@ -239,14 +261,12 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
                                 start_new_session=True)
         with _live_lock:
             _live.add(proc)
-        if input:
-            # Keep stdin open until QEMU exits: EOF on a serial console is
-            # not something a shell should have to see.
-            proc.stdin.write(input.encode())
-            proc.stdin.flush()
         reader = threading.Thread(target=_pump, daemon=True,
                                   args=(proc.stdout, chunks, sinks))
         reader.start()
+        if input:
+            threading.Thread(target=_type, daemon=True,
+                             args=(proc, input, chunks)).start()
         try:
             proc.wait(timeout=timeout or None)
         except subprocess.TimeoutExpired:

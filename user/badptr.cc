@@ -88,6 +88,10 @@ void check_exec() {
     expect("exec(missing, argv[1] running onto unmapped)", sys_exec(missing, argv), -EFAULT);
     argv[1] = nullptr;
     expect("exec(missing, good argv) is ENOENT", sys_exec(missing, argv), -ENOENT);
+    static char long_name[200];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    expect("exec(a 199-character name) is ENOENT, not EFAULT", sys_exec(long_name, argv), -ENOENT);
+    expect("waitpid(-1) (no such child) is ECHILD", sys_waitpid(-1, nullptr), -ECHILD);
 }
 
 void check_waitpid() {
