@@ -12,6 +12,20 @@
 
 long rcutorture(long seconds);
 
+// free_pages_settled(expected): the free-page count once deferred frees
+// have landed: while it differs from `expected`, run rcu_barrier and wait a
+// little (up to ~0.5 s). A leaked page never comes back; a callback queued
+// at the last moment (say, from a timer interrupt) does.
+size_t free_pages_settled(size_t expected) {
+    size_t now = pmem_free_pages();
+    for (int i = 0; i < 50 && now != expected; ++i) {
+        rcu_barrier();
+        msleep(10);
+        now = pmem_free_pages();
+    }
+    return now;
+}
+
 namespace {
 constexpr uint64_t LIVE = 0x11fe11fe11fe11feUL;
 
@@ -294,7 +308,7 @@ long test_flood(long seconds) {
     q.stop.store(true);
     for (int i = 0; i < ncpu; ++i) kthread_join(t[i]);
     rcu_barrier();
-    size_t free1 = pmem_free_pages();
+    size_t free1 = free_pages_settled(free0);
     uint64_t high = rcu_get_stats().cb_high_water;
     size_t peak_pages = free0 - min(free0, size_t(q.min_free.load()));
     // Bound: each CPU's backlog stays near RCU_CB_LIMIT objects of 256 bytes.

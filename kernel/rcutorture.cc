@@ -19,6 +19,8 @@
 #include "kalloc.hh"
 #include "apic.hh"
 
+size_t free_pages_settled(size_t expected);   // ktest_rcu.cc
+
 namespace {
 constexpr int PIPE_LEN = 10;
 constexpr uint64_t LIVE = 0x70270270270270UL;
@@ -202,7 +204,7 @@ long rcutorture(long seconds) {
     for (int a = 0; a <= PIPE_LEN; ++a) len += snprintf(line + len, sizeof(line) - len, " %lu", total[a]);
     uint64_t too_old = 0;
     for (int a = 2; a <= PIPE_LEN; ++a) too_old += total[a];
-    size_t free1 = pmem_free_pages();
+    size_t free1 = free_pages_settled(free0);
     bool writer_ok = wres.cycles >= uint64_t(seconds) * 10;
     bool irq_cbs_ok = irq_cbs_run.load() == irq_cbs_queued.load();
     bool ok = too_old == 0 && poison_seen.load() == 0 && writer_ok && objs_alive.load() == 0
