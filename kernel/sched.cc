@@ -112,15 +112,6 @@ void cpu::schedule(bool preempted) {
         // first, the task is RUNNABLE again and stays on a run queue.
         requeue = !prev->state.compare_exchange_strong(state, TASK_SLEEPING);
     }
-    // A preempted task whose time slice is not used up keeps the CPU. The
-    // pass through schedule() was wanted as a quiescent state (RCU asks a
-    // reader's CPU for one this way) or to notice a wakeup; handing the CPU
-    // over at every grace period would cut readers' slices short. The slice
-    // still ends at its last tick (sched_tick), and yield() always switches.
-    if (preempted && requeue && !prev->is_idle && prev->home_cpu == index
-        && prev->slice_ticks < TIME_SLICE_TICKS) {
-        return;
-    }
     if (requeue && !prev->is_idle) {
         prev->slice_ticks = 0;
         if (prev->home_cpu == index) {
