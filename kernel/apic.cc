@@ -238,5 +238,3 @@ void delay_ns(uint64_t ns) {
     uint64_t end = clock_ns() + ns;
     while (clock_ns() < end) cpu_relax();
 }
-
-uint32_t lapic_timer_rate() { return lapic_timer_per_sec; }

@@ -80,6 +80,14 @@ inline cpu* this_cpu() {
     asm volatile("movq %%gs:0, %0" : "=r"(c));
     return c;
 }
+// this_cpu_index(): the CPU the caller runs on at this moment (it may move
+// right after, unless preemption is disabled).
+inline int this_cpu_index() {
+    uint64_t f = irq_save();
+    int i = this_cpu()->index;
+    irq_restore(f);
+    return i;
+}
 inline proc* current() {
     proc* p;
     asm volatile("movq %%gs:24, %0" : "=r"(p));

@@ -32,7 +32,6 @@ void kfree(void* p);
 
 // Statistics, for tests that prove nothing leaks.
 size_t pmem_free_pages();
-size_t pmem_total_pages();
 size_t kmalloc_bytes_in_use();   // small (slab) objects only
 
 // check_poison(p, n): panic unless [p, p+n) is all POISON_BYTE.

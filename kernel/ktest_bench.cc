@@ -61,11 +61,7 @@ void busy_reader(void*) {
 int start_busy_readers(proc** threads) {
     stop_readers.store(false);
     reader_sections.store(0);
-    int me;
-    {
-        irq_guard g;
-        me = this_cpu()->index;
-    }
+    int me = this_cpu_index();
     int started = 0;
     for (int i = 0; i < ncpu; ++i) {
         if (i == me) continue;

@@ -46,11 +46,7 @@ long test_rwlock_writer(long writes) {
     stop = false;
     torn = 0;
     reader_sections = 0;
-    int me;
-    {
-        irq_guard g;
-        me = this_cpu()->index;
-    }
+    int me = this_cpu_index();
     proc* readers[MAXCPU] = {};
     for (int i = 0; i < ncpu; ++i) {
         if (i != me) readers[i] = kthread_spawn_on(i, "rw-reader", rw_reader_fn, nullptr);

@@ -36,10 +36,7 @@ struct tobj {
     rcu_head rcu;
 };
 
-int other_cpu() {
-    irq_guard g;
-    return (this_cpu()->index + 1) % ncpu;
-}
+int other_cpu() { return (this_cpu_index() + 1) % ncpu; }
 
 // ---- synchronize_rcu waits for a reader (plain, nested, expedited) ----
 struct held_reader {
@@ -141,11 +138,7 @@ long test_gp(const char* name, long ms, bool kernel_readers, bool others_idle) {
     irq_violations = 0;
     kernel_reader_ctl k;
     proc* readers[MAXCPU] = {};
-    int me;
-    {
-        irq_guard g;
-        me = this_cpu()->index;
-    }
+    int me = this_cpu_index();
     if (kernel_readers) {
         for (int i = 0; i < ncpu; ++i) {
             if (i != me) readers[i] = kthread_spawn_on(i, "gp-reader", kernel_reader_fn, &k);
@@ -371,21 +364,6 @@ long ktest_rcu(const char* name, long arg) {
     if (strcmp(name, "rcu-barrier-test") == 0) return test_barrier(arg ? arg : 2000);
     if (strcmp(name, "rcu-flood") == 0) return test_flood(arg ? arg : 10);
     if (strcmp(name, "rcutorture") == 0) return rcutorture(arg ? arg : 5);
-    if (strcmp(name, "rcu-costs") == 0) {
-        // Rough per-operation costs, for tuning (not a test).
-        constexpr int N = 20000;
-        uint64_t t0 = clock_ns();
-        for (int i = 0; i < N; ++i) kfree(kmalloc(256));
-        uint64_t t1 = clock_ns();
-        for (int i = 0; i < N; ++i) { rcu_read_lock(); rcu_read_unlock(); }
-        uint64_t t2 = clock_ns();
-        for (int i = 0; i < N; ++i) call_rcu(new rcu_head, [](rcu_head* h) { delete h; });
-        uint64_t t3 = clock_ns();
-        rcu_barrier();
-        log_printf("rcu-costs: kmalloc+kfree %lu ns, read lock+unlock %lu ns, new+call_rcu %lu ns",
-                   (t1 - t0) / N, (t2 - t1) / N, (t3 - t2) / N);
-        return 0;
-    }
     if (strcmp(name, "rcu-misuse-sleep") == 0) return misuse_sleep_in_section();
     if (strcmp(name, "rcu-misuse-unlock") == 0) return misuse_unbalanced_unlock();
     if (strcmp(name, "rcu-misuse-sync") == 0) return misuse_sync_in_section();

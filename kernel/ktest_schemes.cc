@@ -62,11 +62,6 @@ bool is_pattern_sum(uint64_t s) {
     return false;
 }
 
-int my_cpu() {
-    irq_guard g;
-    return this_cpu()->index;
-}
-
 // ---- writers: kernel threads that write whole patterns until stopped ----
 struct writer_ctl {
     const ls_scheme* scheme;
@@ -142,7 +137,7 @@ long test_sleeping_reader(const char* name, int scheme_id, held_read_fn held_rea
     writer_ctl w;
     w.scheme = s;
     proc* threads[MAXCPU] = {};
-    int me = my_cpu();
+    int me = this_cpu_index();
     for (int i = 0; i < ncpu; ++i) {
         if (i != me || ncpu == 1) threads[i] = kthread_spawn_on(i, "ls-writer", writer_fn, &w);
     }

@@ -13,7 +13,6 @@ extern "C" uint64_t boot_pml4[];
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
 void smp_start_aps();
-void rcu_init();
 void ls_init();
 
 namespace {
@@ -110,7 +109,6 @@ extern "C" [[noreturn]] void kernel_main(uint32_t mbi_pa) {
     ioapic_init();
     ioapic_route(4, INT_IRQ0 + 4, 0);
     console_enable_input();
-    rcu_init();
     sched_init_cpu(c0);
     c0->online = true;
     log_printf("online: apic %u, %zu MiB free, tsc %lu MHz, timer %u Hz",

@@ -25,7 +25,7 @@ spinlock lock;
 uint32_t free_lists[MAX_ORDER + 1] = {NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL};
 page_info* pages;             // one per physical page
 size_t npages_phys;           // pages covered by pages[]
-size_t nfree, ntotal;
+size_t nfree;
 
 // Boot-time ranges, before pages[] exists.
 struct range { uintptr_t start, end; };
@@ -101,7 +101,6 @@ void pmem_init_done() {
         for (uintptr_t pa = boot_ranges[i].start; pa < boot_ranges[i].end; pa += PAGESIZE) {
             poison_block(pa / PAGESIZE, 0);
             free_block_locked(pa / PAGESIZE, 0);
-            ++ntotal;
         }
     }
 }
@@ -154,7 +153,6 @@ void* kalloc_zeroed_page() {
 }
 
 size_t pmem_free_pages() { return nfree; }
-size_t pmem_total_pages() { return ntotal; }
 
 void check_poison(const void* p, size_t n, const char* what) {
     const uint64_t* w = static_cast<const uint64_t*>(p);

@@ -82,7 +82,7 @@ void wake_proc(proc* p);             // blocked -> runnable
 void enqueue_new(proc* p);           // a new task, on the least loaded CPU
 void yield();
 void msleep(uint64_t ms);
-void sched_tick(bool from_user, bool preemptible);
+void sched_tick();
 int pick_least_loaded_cpu();
 void set_kernel_stack(cpu* c, uintptr_t top);
 extern "C" void schedule_tail(proc* prev);

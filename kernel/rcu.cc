@@ -144,8 +144,6 @@ void stall_check() {
 }
 }
 
-void rcu_init() {}
-
 void rcu_note_qs() {
     irq_guard g;
     cpu* c = this_cpu();

@@ -106,7 +106,6 @@ void rcu_idle_enter();
 void rcu_idle_exit();
 void rcu_do_callbacks();             // run this CPU's ready callbacks
 bool rcu_cpu_has_work();             // ready callbacks, or a GP waiting on this CPU
-void rcu_init();
 
 // Statistics summed over CPUs (rcu.cc).
 struct rcu_stats {

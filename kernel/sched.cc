@@ -167,9 +167,7 @@ void yield() {
 // schedule_blocked(): give up the CPU until wake_proc (unless a wakeup has
 // already happened, in which case schedule finds us runnable).
 void schedule_blocked() {
-    cli();
-    this_cpu()->schedule();
-    sti();
+    yield();   // schedule() sees BLOCKED and commits the task to SLEEPING
 }
 
 // wake_proc(p): make a BLOCKED or SLEEPING task runnable. Only a SLEEPING
@@ -246,10 +244,9 @@ void msleep(uint64_t ms) {
     }
 }
 
-// sched_tick(from_user, preemptible): the timer's work for the scheduler:
+// sched_tick(): the timer's work for the scheduler:
 // wake sleepers whose time has come and end time slices.
-void sched_tick(bool from_user, bool preemptible) {
-    (void) from_user;
+void sched_tick() {
     cpu* c = this_cpu();
     uint64_t now = clock_ns();
     proc* woken[16];
@@ -272,7 +269,6 @@ void sched_tick(bool from_user, bool preemptible) {
     if (!p->is_idle && ++p->slice_ticks >= TIME_SLICE_TICKS && c->nrunnable > 0) {
         c->need_resched = 1;
     }
-    (void) preemptible;
 }
 
 // idle_loop(): what a CPU runs when no task wants it. It runs RCU

@@ -50,10 +50,7 @@ long sys_clock_ns(regstate*) { return long(clock_ns()); }
 
 long sys_ncpu(regstate*) { return ncpu; }
 
-long sys_getcpu(regstate*) {
-    irq_guard g;
-    return this_cpu()->index;
-}
+long sys_getcpu(regstate*) { return this_cpu_index(); }
 
 // sys_setcpu(cpu): pin the caller to `cpu` (-1 unpins) and move there.
 long sys_setcpu(regstate* r) {
@@ -63,13 +60,7 @@ long sys_setcpu(regstate* r) {
     p->pinned = target;
     if (target < 0) return 0;
     p->home_cpu = target;
-    while (true) {
-        {
-            irq_guard g;
-            if (this_cpu()->index == target) break;
-        }
-        yield();
-    }
+    while (this_cpu_index() != target) yield();
     return 0;
 }
 

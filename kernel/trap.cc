@@ -40,7 +40,7 @@ extern "C" void trap_dispatch(regstate* r) {
     case INT_TIMER:
         lapic_eoi();
         ++c->ticks;
-        sched_tick(from_user, preemptible);
+        sched_tick();
         rcu_tick(preemptible);
         ktest_timer_hook();
         break;

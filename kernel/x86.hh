@@ -91,7 +91,6 @@ inline void cli() { asm volatile("cli" ::: "memory"); }
 inline void sti() { asm volatile("sti" ::: "memory"); }
 inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
 inline void compiler_barrier() { asm volatile("" ::: "memory"); }
-inline void invlpg(uintptr_t va) { asm volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 inline uintptr_t read_rbp() { uintptr_t v; asm volatile("mov %%rbp, %0" : "=r"(v)); return v; }
 
 // irq_save/irq_restore: disable interrupts and later put them back as they
