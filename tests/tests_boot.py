@@ -55,6 +55,8 @@ test("lock-spinlock-2", prog="ktest", args=["spinlock-count", "20000"], ncpu=2, 
      expect=[r"ktest spinlock-count: passed"])
 test("lock-spinlock-4", prog="ktest", args=["spinlock-count", "500"], ncpu=4, timeout=90,
      expect=[r"ktest spinlock-count: passed"])
+test("lock-rwlock-shared-2", prog="ktest", args=["rwlock-shared", "300"], ncpu=2, timeout=60,
+     expect=[r"ktest rwlock-shared: passed"])
 test("lock-rwlock-writer-4", prog="ktest", args=["rwlock-writer", "200"], ncpu=4, timeout=90,
      expect=[r"ktest rwlock-writer: passed"])
 # MAXCPU: 64 CPUs come online and each runs a pinned process (slow: ~40 s).
