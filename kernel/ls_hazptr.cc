@@ -135,6 +135,7 @@ public:
     hazard_guard& operator=(const hazard_guard&) = delete;
 
     const node* protect() {
+        // BEGIN PSET 3 SOLUTION: publish a hazard on the current struct, then make sure it is still current
         const node* p = current_ls.load(std::memory_order_acquire);
         for (;;) {
             slot_.hazard.store(p, std::memory_order_relaxed);
@@ -144,6 +145,9 @@ public:
             if (q == p) return p;
             p = q;                // replaced meanwhile: protect the new one
         }
+        // STUB: PSET_TODO(3, "hazard_guard::protect");
+        // STUB: return current_ls.load(std::memory_order_acquire);   // unprotected
+        // END PSET 3 SOLUTION
     }
 private:
     hazard_slot& slot_;
@@ -153,13 +157,16 @@ private:
 // put the others back on the retire list. Runs in writer context, with no
 // lock held and interrupts enabled.
 void scan(node* batch) {
-    if (kopts.hazptr_asym) membarrier_all();
-    else std::atomic_thread_fence(std::memory_order_seq_cst);
     const node* hazards[NSLOTS];
     int nhazards = 0;
+    // BEGIN PSET 3 SOLUTION: collect every published hazard (after a barrier: see the top of the file)
+    if (kopts.hazptr_asym) membarrier_all();
+    else std::atomic_thread_fence(std::memory_order_seq_cst);
     for (hazard_slot& s : slots) {
         if (const node* h = s.hazard.load(std::memory_order_acquire)) hazards[nhazards++] = h;
     }
+    // STUB: PSET_TODO(3, "scan");    // no hazards collected: everything is freed
+    // END PSET 3 SOLUTION
     node* keep = nullptr;
     node** keep_tail = &keep;
     int nkeep = 0;

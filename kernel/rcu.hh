@@ -11,13 +11,21 @@
 // no shared cache line. The asm "memory" clobbers make it a compiler
 // barrier, so loads cannot move out of the section. Nestable; safe in
 // interrupt handlers.
-inline void rcu_read_lock() { preempt_disable(); }
+inline void rcu_read_lock() {
+    // BEGIN PSET 2 SOLUTION: begin a read section
+    preempt_disable();
+    // STUB: PSET_TODO(2, "rcu_read_lock");
+    // END PSET 2 SOLUTION
+}
 void rcu_read_unlock_underflow();
 inline void rcu_read_unlock() {
+    // BEGIN PSET 2 SOLUTION: end a read section
 #if GRACE_DEBUG
     if (__builtin_expect(preempt_count() == 0, 0)) rcu_read_unlock_underflow();
 #endif
     preempt_enable();
+    // STUB: PSET_TODO(2, "rcu_read_unlock");
+    // END PSET 2 SOLUTION
 }
 inline bool rcu_read_lock_held() { return preempt_count() != 0; }
 

@@ -100,7 +100,9 @@ void cpu::schedule(bool preempted) {
     }
     ++schedule_count;
     need_resched = 0;
+    // BEGIN PSET 2 SOLUTION: a CPU that switches tasks is in a quiescent state
     rcu_note_qs();
+    // END PSET 2 SOLUTION
 
     // A task that marked itself BLOCKED but was preempted before it called
     // schedule_blocked() must stay runnable: it has not checked its wait

@@ -1,0 +1,62 @@
+"""The problem sets and their points: the one table `make grade` uses.
+
+Each pset lists the tests (declared in tests/tests_*.py) that grade it and
+the points each is worth. A *concurrency* test passes or fails depending on
+timing, so `make grade` runs it RUNS times and gives its points only if it
+passes every time; a deterministic test runs once.
+
+Every test listed here must fail on the pset's handout (`make handout
+PSET=N`: the solution replaced by its stub) and pass on the solution tree;
+`make check` checks both (tests/check_handouts.py). A test that would pass
+on a stub proves nothing about the student's code and does not belong here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RUNS = 3   # runs of a concurrency test; all must pass
+
+
+@dataclass(frozen=True)
+class Graded:
+    test: str            # a test name from tests/tests_*.py
+    points: int
+    concurrency: bool = True
+
+
+@dataclass(frozen=True)
+class Pset:
+    title: str
+    doc: str             # the handout text, relative to the project root
+    tests: tuple[Graded, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(g.points for g in self.tests)
+
+
+PSETS: dict[int, Pset] = {
+    1: Pset("a reader-writer lock and the largestruct calls under it", "psets/1-rwlock.md", (
+        Graded("lock-rwlock-shared-2", 20),      # readers share, writers exclude
+        Graded("lock-rwlock-writer-4", 20),      # a writer is not starved by readers
+        Graded("ls-hammer-rwlock-2", 30),        # sys_lsread/lswrite(LS_RWLOCK): no torn reads
+        Graded("ls-hammer-rwlock-4", 30),
+    )),
+    2: Pset("RCU: read sections, quiescent states, synchronize_rcu, call_rcu",
+            "psets/2-rcu.md", (
+        Graded("rcu-wait-reader-2", 10),         # synchronize_rcu waits for a reader
+        Graded("rcu-nested-2", 10),              # ... for the outermost of nested sections
+        Graded("rcu-gp-readers-2", 10),          # call_rcu frees after the readers
+        Graded("rcu-barrier-2", 10),             # callbacks all run (rcu_barrier)
+        Graded("rcu-misuse-sync", 5, concurrency=False),   # synchronize_rcu in a read section
+        Graded("rcu-torture-2", 20),             # rcutorture: no reader sees a freed struct
+        Graded("ls-hammer-rcu-2", 20),           # sys_lsread/lswrite(LS_RCU)
+        Graded("ls-hammer-rcu-sync-2", 15),      # ... with writers in synchronize_rcu
+    )),
+    3: Pset("hazard pointers, measured against RCU", "psets/3-hazard-pointers.md", (
+        Graded("scheme-hazptr-sleep", 30),       # a protected struct survives a sleep
+        Graded("scheme-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
+        Graded("scheme-hammer-hazptr-4", 35),
+    )),
+}
