@@ -6,6 +6,8 @@
 #   make run-gdb / gdb debug (two terminals)
 #   make check         the test suite (TESTS=pattern, STRESS=1)
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
+#   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
+#   make handout PSET=N  the student tree for pset N (HANDOUT=dir)
 
 NCPU ?= 2
 V ?= 0
@@ -44,7 +46,7 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
-.PHONY: all deps run run-gdb gdb check clean bench bench-linux test-lib FORCE
+.PHONY: all deps run run-gdb gdb check check-psets grade handout clean bench bench-linux test-lib FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
@@ -147,12 +149,33 @@ JOBS ?= 2
 check: all test-lib
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) --jobs $(JOBS)
+	$(if $(TESTS),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
+
+# check-psets: each pset's handout builds, boots, keeps the earlier psets'
+# marks and scores zero on its own; and the solution scores full marks.
+check-psets: all
+	$(Q)$(PYTHON) tests/check_handouts.py --jobs $(JOBS)
 
 test-lib: $(BUILD)/test_lib
 	$(Q)$(BUILD)/test_lib >/dev/null && echo "lib: host unit tests passed"
 $(BUILD)/test_lib: lib/test_lib.cc lib/printf.cc lib/checksum.cc lib/printf.hh lib/checksum.hh lib/abi.hh
 	@mkdir -p $(@D)
 	$(Q)g++ -O2 -fno-builtin -Ilib lib/test_lib.cc lib/printf.cc lib/checksum.cc -o $@
+
+# --- course staff: problem sets (psets/*.md, points in tests/psets.py) ----
+#   make grade [PSET=N] [RUNS=R] [GRADE_JSON=path]   score sheet (+ JSON)
+#   make handout PSET=N [HANDOUT=dir]   the tree with pset N (and later)
+#                                       solutions replaced by stubs
+PSET ?=
+RUNS ?=
+GRADE_JSON ?=
+grade: all
+	$(Q)$(PYTHON) tests/grade.py $(foreach n,$(PSET),--pset $(n)) $(if $(RUNS),--runs $(RUNS)) \
+	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON))
+
+handout:
+	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir]   (psets: see psets/README.md)"; exit 2; }
+	$(Q)$(PYTHON) tests/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))
 
 clean:
 	rm -rf build compile_commands.json
@@ -163,7 +186,8 @@ clean:
 #   make bench           non-debug kernel in build/bench-kernel, booted at
 #                        NCPU=1,2 (FULL=1: 1,2,4 and 5 reps) with poison=0;
 #                        table on the terminal, build/bench/results.json and
-#                        build/bench/scaling.svg. BENCH_SECONDS=N per measurement.
+#                        build/bench/scaling.svg. BENCH_SECONDS=N per measurement;
+#                        OPTS="k=v" adds boot options (e.g. hazptr_asym=1).
 #   make bench-linux     the same numbers (reused from build/bench/results.json
 #                        when present) beside Linux's, from
 #                        ../shared/tools/linux-peer/run.sh.
@@ -174,7 +198,7 @@ BENCH_ARGS := --ncpus 1,2,4 --mode full
 else
 BENCH_ARGS := --ncpus 1,2 --mode quick
 endif
-BENCH_CMD = $(PYTHON) tests/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0
+BENCH_CMD = $(PYTHON) tests/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0 $(foreach o,$(OPTS),--opt $(o))
 
 bench:
 	$(MAKE) BUILD=$(BENCH_BUILD) DEBUG=0 all

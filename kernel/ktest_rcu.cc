@@ -320,15 +320,19 @@ rcu_ptr<tobj> misuse_ptr;
 [[gnu::noinline]] long misuse_sleep_in_section() {
     rcu_read_guard g;
     msleep(1);                       // panics: sleeping inside a read section
+    log_printf("ktest rcu-misuse-sleep: slept inside a read section and nothing noticed: FAILED");
     return -1;
 }
 [[gnu::noinline]] long misuse_unbalanced_unlock() {
     rcu_read_unlock();               // panics: no matching rcu_read_lock
+    log_printf("ktest rcu-misuse-unlock: an unmatched rcu_read_unlock went unnoticed: FAILED");
     return -1;
 }
 [[gnu::noinline]] long misuse_sync_in_section() {
     rcu_read_guard g;
     synchronize_rcu();               // panics: would wait for itself
+    log_printf("ktest rcu-misuse-sync: synchronize_rcu inside a read section returned "
+               "(a read section must disable preemption): FAILED");
     return -1;
 }
 [[gnu::noinline]] long misuse_unprotected_load() {
