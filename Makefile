@@ -148,6 +148,7 @@ gdb: $(BUILD)/gdbinit
 JOBS ?= 2
 check: all test-lib
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
+	$(Q)$(PYTHON) tests/test_handout.py
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) --jobs $(JOBS)
 	$(if $(TESTS),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
 
