@@ -5,8 +5,12 @@
 // back, so that some reader always holds it. A writer that waited for "no
 // readers" would starve; the rwlock makes new readers wait once a writer is
 // waiting. The test counts the reader sections that begin while a writer
-// waits: only readers already on their way in (one per other CPU) may.
-// (It counts rather than times, so a loaded host cannot fail it.) spinlock-count: every
+// waits: only readers already on their way in (one per other CPU) may. It
+// counts rather than times, and allows a tenth of the writes to be overtaken
+// by more: the host may deschedule the writer's virtual CPU between its
+// count and its announcement, and readers elsewhere go on meanwhile. A
+// reader-preferring lock is overtaken on nearly every write (or starves
+// the writer outright, and the test times out). spinlock-count: every
 // CPU increments a shared counter under the spinlock; none is lost.
 // rwlock-shared: readers on every CPU hold the lock for 20 us at a time and
 // count how many are inside at once, while a writer checks that no reader
@@ -118,13 +122,16 @@ long test_rwlock_writer(long writes) {
         if (i != me) readers[i] = kthread_spawn_on(i, "rw-reader", rw_reader_fn, nullptr);
     }
     msleep(20);
-    uint64_t worst = 0, most_entered = 0;
+    uint64_t worst = 0, most_entered = 0, overtaken = 0;
+    uint64_t allowed = ncpu - 1;
     for (long w = 0; w < writes; ++w) {
         uint64_t t0 = clock_ns();
         uint64_t entries_before = reader_entries.load();
         {
             exclusive_guard g(test_rw);
-            most_entered = max(most_entered, reader_entries.load() - entries_before);
+            uint64_t entered = reader_entries.load() - entries_before;
+            most_entered = max(most_entered, entered);
+            if (entered > allowed) ++overtaken;
             ++shared_value;
         }
         worst = max(worst, clock_ns() - t0);
@@ -132,12 +139,11 @@ long test_rwlock_writer(long writes) {
     }
     stop = true;
     for (proc* p : readers) if (p) kthread_join(p);
-    uint64_t allowed = ncpu - 1;
-    bool ok = torn.load() == 0 && most_entered <= allowed && reader_sections.load() > 0;
-    log_printf("ktest rwlock-writer: %ld writes, longest wait %lu us, at most %lu reader "
-               "sections began while a writer waited (%lu allowed), %lu reader sections, "
-               "%lu saw a write inside their section: %s", writes, worst / 1000, most_entered,
-               allowed, reader_sections.load(), torn.load(), ok ? "ok" : "FAILED");
+    bool ok = torn.load() == 0 && overtaken * 10 <= uint64_t(writes) && reader_sections.load() > 0;
+    log_printf("ktest rwlock-writer: %ld writes, longest wait %lu us, %lu writes overtaken by "
+               "more than %lu new readers (a tenth allowed; most %lu), %lu reader sections, "
+               "%lu saw a write inside their section: %s", writes, worst / 1000, overtaken,
+               allowed, most_entered, reader_sections.load(), torn.load(), ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
 
