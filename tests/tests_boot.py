@@ -48,7 +48,10 @@ test("boot-triple-fault", prog="ktest", args=["triple-fault"], ncpu=2, timeout=6
      expect=[r"ktest triple-fault: loading an empty IDT"],
      reject=[r"PANIC", r"Grace: booting[\s\S]*Grace: booting"], status=126)
 # The kernel's locks: no lost increments under the spinlock; the rwlock lets
-# a writer in although readers on every other CPU hold it back to back.
+# readers share it and writers hold it alone (rwlock-shared: fails with no
+# lock and with an exclusive lock), and lets a writer in although readers on
+# every other CPU hold it back to back (rwlock-writer: fails with no lock,
+# and times out with a reader-preferring lock). These are pset 1's tests.
 # (More vCPUs than host cores make every lock hand-off wait for the host
 # scheduler, so the long run is at NCPU=2 and the NCPU=4 run is short.)
 test("lock-spinlock-2", prog="ktest", args=["spinlock-count", "20000"], ncpu=2, timeout=90,
