@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"qemu.py: {path} not found: run 'make' first", file=sys.stderr)
             return 2
     if ns.gdb is not None:
-        print(f"qemu.py: waiting for gdb: target remote :{ns.gdb}",
+        print(f"qemu.py: waiting for gdb: target remote 127.0.0.1:{ns.gdb}",
               file=sys.stderr, flush=True)
     try:
         if ns.interactive:
