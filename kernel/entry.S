@@ -110,7 +110,8 @@ trap_entry_table_start:
 trap_common:
         .cfi_startproc simple
         .cfi_signal_frame               // the saved rip is exact, not a return address
-        .cfi_undefined rip              // no regstate yet: nothing to unwind
+        .cfi_def_cfa rsp, 0             // no regstate yet: an outermost frame
+        .cfi_undefined rip
         PUSH_GPRS
         REGSTATE_CFI
         testb $3, 18*8(%rsp)            // regstate.reg_cs: from user mode?
@@ -144,7 +145,8 @@ trap_return:                            // %rsp points at a regstate
         .align 16
 syscall_entry:
         .cfi_startproc simple
-        .cfi_undefined rip              // no regstate yet: nothing to unwind
+        .cfi_def_cfa rsp, 0             // no regstate yet: an outermost frame
+        .cfi_undefined rip
         swapgs
         movq %rsp, %gs:16               // cpu::user_rsp
         movq %gs:8, %rsp                // cpu::kernel_rsp
