@@ -140,9 +140,11 @@ class Session:
         gdbinit, script = Path(f"{stem}.gdbinit"), Path(f"{stem}.gdb")
         write_gdbinit(gdbinit, self.spec.prog, self.port)
         script.write_text(self.commands)
+        # In the log directory, where a GDB that crashes leaves its core.
         self.gdb = subprocess.Popen(["gdb", "-batch", "-nx", "-x", str(gdbinit), "-x", str(script)],
-                                    cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    cwd=self.log_path.parent, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         self.files = (gdbinit, script)
         return None
 
