@@ -435,8 +435,9 @@ def gdb_errors_driver(spec, log_path: Path):
         argv = ["gdb", "-batch", "-nx", *setup, "-ex", f"source {grace_py}"]
         for c in commands:
             argv += ["-ex", c]
-        out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, timeout=30).stdout.decode(errors="replace")
+        out = subprocess.run(argv, cwd=log_path.parent, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=30).stdout.decode(errors="replace")
         output += f"--- {case} ---\n{out}"
         want = "no symbol '" if case == "no symbols" else "no kernel to read: "
         for c in commands:

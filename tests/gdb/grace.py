@@ -29,6 +29,7 @@ import gdb
 PREEMPT_IRQ = 1 << 16        # kernel/preempt.hh: added while in an interrupt handler
 TASK_STATES = ("run", "block", "zombie", "sleep")   # kernel/proc.hh task_state
 MAX_LIST = 100000            # stop walking a list that seems to have no end
+FIRST_BYTES = 24             # grace-ls shows this many bytes of each struct
 
 
 class Kernel:
@@ -446,7 +447,7 @@ bytes, and what the scheme has removed but not yet reclaimed."""
                 continue
             data = bytes(inferior.read_memory(address, size))
             first = "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}"
-                            for b in data[:16])
+                            for b in data[:FIRST_BYTES])
             print(f"{name:<9} {address:#018x}  checksum {ls_checksum(data)}  first \"{first}\"")
             print(f"{'':<9} waiting to be reclaimed: {ls_waiting(kernel, name, filename)}")
 
