@@ -64,7 +64,11 @@ class Kernel:
         """The value of `name` (file-static or in an anonymous namespace)
         defined in source file `filename`, e.g. kernel/ls_rcu.cc."""
         for full in (name, f"(anonymous namespace)::{name}"):
-            for sym in gdb.lookup_static_symbols(full):
+            if hasattr(gdb, "lookup_static_symbols"):
+                found = gdb.lookup_static_symbols(full)
+            else:   # GDB before 10: only the first one
+                found = [s for s in [gdb.lookup_static_symbol(full)] if s]
+            for sym in found:
                 if sym.symtab and sym.symtab.filename.endswith(filename):
                     return sym.value()
         if required:
