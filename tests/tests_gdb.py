@@ -138,14 +138,19 @@ class Session:
             return "QEMU could not bind a GDB port"
         stem = self.log_path.with_suffix("")
         gdbinit, script = Path(f"{stem}.gdbinit"), Path(f"{stem}.gdb")
-        write_gdbinit(gdbinit, self.spec.prog, self.port)
-        script.write_text(self.commands)
-        # In the log directory, where a GDB that crashes leaves its core.
-        self.gdb = subprocess.Popen(["gdb", "-batch", "-nx", "-x", str(gdbinit), "-x", str(script)],
-                                    cwd=self.log_path.parent, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
         self.files = (gdbinit, script)
+        try:
+            write_gdbinit(gdbinit, self.spec.prog, self.port)
+            script.write_text(self.commands)
+            # In the log directory, where a GDB that crashes leaves its core.
+            self.gdb = subprocess.Popen(
+                ["gdb", "-batch", "-nx", "-x", str(gdbinit), "-x", str(script)],
+                cwd=self.log_path.parent, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        except (OSError, subprocess.CalledProcessError) as err:
+            self.qemu_proc.kill()
+            self.thread.join()
+            return f"could not start gdb: {err}"
         return None
 
     def _run_qemu(self):
