@@ -3,7 +3,7 @@
 #   make               build the kernel and every program
 #   make run           boot to the shell (quit: Ctrl-a x)
 #   make run-NAME      boot with program NAME as process 1 (ARGS="a b", NCPU=N)
-#   make run-gdb / gdb debug (two terminals)
+#   make run-gdb[-NAME], make gdb   debug with GDB (two terminals)
 #   make check         the test suite (TESTS=pattern, STRESS=1)
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
 #   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
@@ -46,7 +46,7 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
-.PHONY: all deps run run-gdb gdb check check-psets grade handout clean bench bench-linux test-lib FORCE
+.PHONY: all deps run run-gdb gdb gdbinit check check-psets grade handout clean bench bench-linux test-lib FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
@@ -123,26 +123,50 @@ compile_commands.json: $(KERNEL_OBJS) $(ULIB_OBJS) $(patsubst $(BUILD)/bin/%,$(B
 
 # --- running -------------------------------------------------------------
 QEMU_OPTS := --ncpu $(NCPU) $(foreach o,$(OPTS),--opt $(o)) --kernel $(BUILD)/kernel.bin --syms $(BUILD)/kernel.sym
-GDBPORT ?= $(shell expr 12000 + `id -u` % 5000)
 
 run: all
 	@echo "Grace: booting with NCPU=$(NCPU); quit QEMU with Ctrl-a x"
 	$(Q)$(PYTHON) tests/qemu.py --interactive $(QEMU_OPTS)
 
-run-gdb: all $(BUILD)/gdbinit
-	@echo "QEMU waits for GDB on port $(GDBPORT): run 'make gdb' in another terminal"
-	$(Q)$(PYTHON) tests/qemu.py --interactive --gdb $(GDBPORT) $(QEMU_OPTS) $(if $(NAME),-- $(NAME) $(ARGS))
-
 run-%: all
 	$(Q)$(PYTHON) tests/qemu.py --timeout $(TIMEOUT) $(QEMU_OPTS) -- $* $(ARGS)
 
-$(BUILD)/gdbinit: FORCE
-	@mkdir -p $(@D)
-	@sed -e 's|@KERNEL@|$(BUILD)/kernel.elf|' -e 's|@PORT@|$(GDBPORT)|' tests/gdbinit.in > $@
+# --- debugging with GDB (README: "Debugging with GDB") --------------------
+# run-gdb-NAME starts QEMU stopped, GDB stub on 127.0.0.1:GDBPORT (a port
+# per user, so students sharing a machine do not collide), boot option
+# gdb=1 (a panic halts instead of ending QEMU); it records NAME in
+# $(BUILD)/gdb-program so that `make gdb` loads that program's symbols.
+# (run-gdb-% wins over run-% for run-gdb-NAME: make picks the shorter stem.)
+GDBPORT ?= $(shell expr 12000 + `id -u` % 5000)
+GDBINIT ?= $(BUILD)/gdbinit
+GDB_PROGRAM ?= $(shell cat $(BUILD)/gdb-program 2>/dev/null || echo sh)
 
-gdb: $(BUILD)/gdbinit
+# write_gdbinit: tests/gdb/gdbinit.in -> $(GDBINIT) for program $(1).
+define write_gdbinit
+	@mkdir -p $(dir $(GDBINIT))
+	@sed -e 's|@KERNEL@|$(abspath $(BUILD))/kernel.elf|' -e 's|@PROGRAM@|$(abspath $(BUILD))/bin/$(1)|' \
+	  -e 's|@GRACE_PY@|$(CURDIR)/tests/gdb/grace.py|' -e 's|@PORT@|$(GDBPORT)|' tests/gdb/gdbinit.in > $(GDBINIT)
+endef
+
+run-gdb: run-gdb-$(if $(NAME),$(NAME),sh)
+
+run-gdb-%: all
+	@test -f $(BUILD)/bin/$* || { echo "run-gdb-$*: no program '$*' (programs: $(PROGRAMS))"; exit 2; }
+	@echo '$*' > $(BUILD)/gdb-program
+	$(call write_gdbinit,$*)
+	@echo "Grace: QEMU waits for GDB on 127.0.0.1:$(GDBPORT) ($* as process 1, NCPU=$(NCPU))."
+	@echo "       In another terminal: make gdb   (or: gdb -x $(GDBINIT)). Quit QEMU: Ctrl-a x"
+	$(Q)$(PYTHON) tests/qemu.py --interactive --gdb $(GDBPORT) $(QEMU_OPTS) -- $* $(ARGS)
+
+# gdbinit: only write $(GDBINIT) (for GDB_PROGRAM; tests/tests_gdb.py).
+gdbinit:
+	$(call write_gdbinit,$(GDB_PROGRAM))
+
+gdb:
 	@command -v gdb >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get install -y gdb || { apt-get update && apt-get install -y gdb; }; else echo "gdb not found: run  sudo apt-get install -y gdb"; exit 1; fi; }
-	gdb -q -x $(BUILD)/gdbinit
+	@test -f $(BUILD)/kernel.elf || { echo "no $(BUILD)/kernel.elf: start QEMU with make run-gdb-NAME first"; exit 1; }
+	$(call write_gdbinit,$(GDB_PROGRAM))
+	gdb -q -x $(GDBINIT)
 
 # --- testing -------------------------------------------------------------
 JOBS ?= 2

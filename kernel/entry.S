@@ -12,6 +12,43 @@
 #define SEG_UDATA (0x18 | 3)
 #define SEG_UCODE (0x20 | 3)
 
+// Unwind information for debuggers (no code). The compiler describes every
+// C++ function's frame in .debug_frame; these directives describe the two
+// entry paths the same way, so that GDB's `bt` walks from a system call or
+// an interrupt handler into the code that was interrupted: the user
+// program (with its symbols loaded: make gdb) or the interrupted kernel
+// function, whose registers are the ones saved in the regstate. A system
+// call is like a call (the saved rip follows the `syscall`); an interrupt
+// is not (it saved the exact rip), so GDB treats it like a signal and
+// prints "<signal handler called>" for that frame.
+        .cfi_sections .debug_frame
+
+// REGSTATE_CFI: from here on, %rsp points at a regstate (a push after it
+// adjusts the offset with .cfi_adjust_cfa_offset). The canonical frame
+// address is taken as the regstate's end; each rule says where a register
+// of the interrupted code is saved (x86.hh's regstate, 8 bytes a field:
+// rax rcx rdx rbx rbp rsi rdi r8-r15 intno errcode rip cs rflags rsp ss).
+.macro REGSTATE_CFI
+        .cfi_def_cfa rsp, 22*8
+        .cfi_offset rax, 0*8 - 22*8
+        .cfi_offset rcx, 1*8 - 22*8
+        .cfi_offset rdx, 2*8 - 22*8
+        .cfi_offset rbx, 3*8 - 22*8
+        .cfi_offset rbp, 4*8 - 22*8
+        .cfi_offset rsi, 5*8 - 22*8
+        .cfi_offset rdi, 6*8 - 22*8
+        .cfi_offset r8, 7*8 - 22*8
+        .cfi_offset r9, 8*8 - 22*8
+        .cfi_offset r10, 9*8 - 22*8
+        .cfi_offset r11, 10*8 - 22*8
+        .cfi_offset r12, 11*8 - 22*8
+        .cfi_offset r13, 12*8 - 22*8
+        .cfi_offset r14, 13*8 - 22*8
+        .cfi_offset r15, 14*8 - 22*8
+        .cfi_offset rip, 17*8 - 22*8
+        .cfi_offset rsp, 20*8 - 22*8
+.endm
+
 .macro PUSH_GPRS
         pushq %r15
         pushq %r14
@@ -71,7 +108,12 @@ trap_entry_table_start:
 .endr
 
 trap_common:
+        .cfi_startproc simple
+        .cfi_signal_frame               // the saved rip is exact, not a return address
+        .cfi_def_cfa rsp, 0             // no regstate yet: an outermost frame
+        .cfi_undefined rip
         PUSH_GPRS
+        REGSTATE_CFI
         testb $3, 18*8(%rsp)            // regstate.reg_cs: from user mode?
         jz 1f
         swapgs
@@ -79,24 +121,32 @@ trap_common:
         // A frame record (saved rbp, return address) made of the
         // interrupted rbp and rip, so backtraces walk through interrupts.
         pushq 17*8(%rsp)                // regstate.reg_rip
+        .cfi_adjust_cfa_offset 8
         pushq 4*8+8(%rsp)               // regstate.reg_rbp
+        .cfi_adjust_cfa_offset 8
         movq %rsp, %rbp
         call trap_dispatch
         addq $16, %rsp
+        .cfi_adjust_cfa_offset -16
         .globl trap_return
 trap_return:                            // %rsp points at a regstate
         testb $3, 18*8(%rsp)
         jz 2f
         swapgs
 2:      POP_GPRS
+        .cfi_undefined rip
         addq $16, %rsp                  // intno, errcode
         iretq
+        .cfi_endproc
 
 // syscall: rcx = user rip, r11 = user rflags, rax = number,
 // arguments in rdi, rsi, rdx, r10, r8, r9. Interrupts are off (SFMASK).
         .globl syscall_entry
         .align 16
 syscall_entry:
+        .cfi_startproc simple
+        .cfi_def_cfa rsp, 0             // no regstate yet: an outermost frame
+        .cfi_undefined rip
         swapgs
         movq %rsp, %gs:16               // cpu::user_rsp
         movq %gs:8, %rsp                // cpu::kernel_rsp
@@ -108,6 +158,7 @@ syscall_entry:
         pushq $0                        // errcode
         pushq $-1                       // intno: -1 marks a system call
         PUSH_GPRS
+        REGSTATE_CFI
         sti
         movq %rsp, %rdi
         xorl %ebp, %ebp
@@ -117,6 +168,7 @@ syscall_entry:
         .globl syscall_return
 syscall_return:
         POP_GPRS
+        .cfi_undefined rip
         addq $16, %rsp
         popq %rcx                       // rip
         addq $8, %rsp                   // cs
@@ -124,6 +176,7 @@ syscall_return:
         popq %rsp                       // user rsp
         swapgs
         sysretq
+        .cfi_endproc
 
 // proc* switch_stacks(proc* prev, uintptr_t* save_rsp, uintptr_t new_rsp):
 // save callee-saved registers on this stack, store %rsp in *save_rsp,

@@ -16,7 +16,8 @@ void console_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char* s, size_t n);
 
 // panic(fmt, ...): print the message, the CPU and a symbolized backtrace,
-// stop the other CPUs, and end QEMU with the "panic" status.
+// stop the other CPUs, and end QEMU with the "panic" status (with the boot
+// option gdb=1, halt every CPU instead, so GDB can still attach).
 [[noreturn]] void panic(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 [[noreturn]] void assert_fail(const char* file, int line, const char* expr, const char* func);
 // print_backtrace(rbp): print the call chain starting at frame pointer rbp.
@@ -45,6 +46,7 @@ struct boot_options {
     unsigned rcu_stall_ms = 2000;// report a grace period older than this
     bool ls_sync = false;        // LS_RCU writers wait with synchronize_rcu
     bool hazptr_asym = false;    // hazard pointers: fence-free protect variant
+    bool gdb = false;            // started by `make run-gdb`: a panic halts, QEMU stays up
     const char* init = "sh";     // first process
     int init_argc = 0;
     const char* init_argv[16] = {};

@@ -127,6 +127,28 @@ long ktest_spin(long ms, bool preemptible) {
     return wanted ? 1 : 0;
 }
 
+// ktest_state(): not a test: the kernel's own view of what GDB's grace-cpus,
+// grace-rcu and grace-ps show (tests/gdb/grace.py), in lines a test can
+// parse: "state: ncpu N", one "state: cpuI ..." line per CPU, the "rcu: ..."
+// line of rcu_print_state() and the process table of proc_dump().
+long ktest_state() {
+    console_printf("state: ncpu %d\n", ncpu);
+    for (int i = 0; i < ncpu; ++i) {
+        cpu& c = cpus[i];
+        // The count first: our own read section below would raise it.
+        uint32_t count = __atomic_load_n(&c.preempt_count, __ATOMIC_RELAXED);
+        rcu_read_guard g;                  // a task is freed with rcu_free
+        proc* p = __atomic_load_n(&c.current, __ATOMIC_ACQUIRE);
+        console_printf("state: cpu%d pid %d (%s) preempt %#x depth %u schedules %lu "
+                       "last_qs_gp %lu idle %d\n", i, p->pid, p->name, count,
+                       count % PREEMPT_IRQ, __atomic_load_n(&c.schedule_count, __ATOMIC_RELAXED),
+                       c.rcu.last_qs_gp, !(c.rcu.dynticks.load() & 1));
+    }
+    rcu_print_state();
+    proc_dump();
+    return 0;
+}
+
 // ktest_ls(): not a test: the shell's `ls`. Prints the names of the
 // programs in the boot image on one line (there is no file system call).
 long ktest_ls() {
@@ -145,6 +167,7 @@ long ktest_ls() {
 long run_ktest(const char* name, long arg) {
     if (strcmp(name, "ls") == 0) return ktest_ls();
     if (strcmp(name, "ps") == 0) { proc_dump(); return 0; }   // the shell's `ps`
+    if (strcmp(name, "state") == 0) return ktest_state();       // GDB's view, by the kernel
     if (strcmp(name, "panic") == 0) return ktest_panic();
     if (strcmp(name, "ipi") == 0) return ktest_ipi();
     if (strcmp(name, "alloc") == 0) return ktest_alloc(arg > 0 ? arg : 20000);

@@ -55,6 +55,7 @@ void parse_cmdline(char* s) {
         else if (strcmp(key, "rcu_stall_ms") == 0 && num && v > 0) kopts.rcu_stall_ms = v;
         else if (strcmp(key, "ls_sync") == 0 && num) kopts.ls_sync = v != 0;
         else if (strcmp(key, "hazptr_asym") == 0 && num) kopts.hazptr_asym = v != 0;
+        else if (strcmp(key, "gdb") == 0 && num) kopts.gdb = v != 0;
         else console_printf("grace: ignoring unknown or bad boot option '%s=%s'\n", key, eq + 1);
     }
     if (kopts.init_argc == 0) kopts.init_argv[kopts.init_argc++] = kopts.init;

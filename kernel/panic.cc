@@ -85,22 +85,41 @@ static void stop_other_cpus() {
     console_panic_mode();
 }
 
-// panic_finish(rbp): the shared end of panic and of a fault in kernel mode.
-[[noreturn]] static void panic_finish(uintptr_t rbp) {
-    print_backtrace(rbp);
-    console_printf("grace: power off: kernel panic\n");
-    power_off(2);
+// panic_stop(): the very end of every panic. Normally QEMU exits with the
+// panic status. Under `make run-gdb` (boot option gdb=1) the machine must
+// stay up so that GDB can attach and look at it: this CPU halts for good,
+// like the others, which stop_other_cpus already halted.
+[[noreturn]] static void panic_stop() {
+    if (!kopts.gdb) {
+        console_printf("grace: power off: kernel panic\n");
+        power_off(2);
+    }
+    console_printf("grace: kernel panic: every CPU halted (QEMU stays up for GDB: make gdb)\n");
+    for (;;) asm volatile("cli; hlt");
 }
 
-void panic(const char* fmt, ...) {
+// claim_panic(): only the first CPU to panic reports; any other CPU that
+// panics meanwhile halts. A panic inside the panic (the same CPU) gives up.
+static int claim_panic() {
     cli();
     int me = this_cpu()->index;
     int expected = -1;
     if (!panic_cpu.compare_exchange_strong(expected, me)) {
-        if (expected != me) for (;;) asm volatile("hlt");
+        if (expected != me || kopts.gdb) for (;;) asm volatile("cli; hlt");
         power_off(2);   // panic while panicking
     }
     stop_other_cpus();
+    return me;
+}
+
+// panic_finish(rbp): the shared end of panic and of a fault in kernel mode.
+[[noreturn]] static void panic_finish(uintptr_t rbp) {
+    print_backtrace(rbp);
+    panic_stop();
+}
+
+void panic(const char* fmt, ...) {
+    int me = claim_panic();
     char buf[400];
     va_list ap;
     va_start(ap, fmt);
@@ -117,14 +136,7 @@ void assert_fail(const char* file, int line, const char* expr, const char* func)
 // panic_trap(regs, what): an exception in kernel mode. Print the
 // registers, then panic with a backtrace of the faulting code.
 void panic_trap(regstate* r, const char* what) {
-    cli();
-    int me = this_cpu()->index;
-    int expected = -1;
-    if (!panic_cpu.compare_exchange_strong(expected, me)) {
-        if (expected != me) for (;;) asm volatile("hlt");
-        power_off(2);
-    }
-    stop_other_cpus();
+    int me = claim_panic();
     console_printf("\nPANIC: [cpu%d] kernel %s (vector %lu, error %lx) at %016lx",
                    me, what, r->reg_intno, r->reg_errcode, r->reg_rip);
     uintptr_t off = 0;
@@ -146,6 +158,5 @@ void panic_trap(regstate* r, const char* what) {
     const char* fn = symbol_name(r->reg_rip, &off2);
     console_printf("  backtrace:\n    #0  %016lx  %s+%lu\n", r->reg_rip, fn ? fn : "?", fn ? off2 : 0);
     print_backtrace(r->reg_rbp);
-    console_printf("grace: power off: kernel panic\n");
-    power_off(2);
+    panic_stop();
 }

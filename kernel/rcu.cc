@@ -31,11 +31,11 @@
 // needs "a full GP from now" takes snap() = the gp_seq value at which a GP
 // that started after now has ended, and waits for gp_seq >= snap().
 //
-// STARTING AND ENDING A GP (under rcu.lock): when someone needs a GP and
-// none is running, gp_seq becomes odd and qs_pending gets one bit per online,
-// non-idle CPU. Each CPU clears its bit at its next quiescent state (one
-// atomic fetch_and, only when its bit is set). The CPU that clears the last
-// bit ends the GP: gp_seq becomes even, sleepers in synchronize_rcu wake,
+// STARTING AND ENDING A GP (under rcu_state.lock): when someone needs a GP
+// and none is running, gp_seq becomes odd and qs_pending gets one bit per
+// online, non-idle CPU. Each CPU clears its bit at its next quiescent state
+// (one atomic fetch_and, only when its bit is set). The CPU that clears the
+// last bit ends the GP: gp_seq becomes even, sleepers in synchronize_rcu wake,
 // and if more GPs are wanted the next one starts at once.
 //
 // CALLBACKS. call_rcu appends (head, fn, snap()) to this CPU's list; since
@@ -65,8 +65,8 @@ static const char* caller_name(void* ret) {
 }
 std::atomic<uint64_t> rcu_stall_reports{0};
 
-namespace {
-
+// The global state. It has a name outside the anonymous namespace so that
+// GDB finds it: `p rcu_state`, and grace-rcu (tests/gdb/grace.py).
 struct rcu_global {
     spinlock lock;
     std::atomic<uint64_t> gp_seq{0};
@@ -75,62 +75,76 @@ struct rcu_global {
     uint64_t gp_start_ns = 0;
     std::atomic<uint64_t> stall_reported{0};
     wait_queue gp_wq;
-} rcu;
+};
+rcu_global rcu_state;
+
+namespace {
 
 inline uint64_t snap() {
     std::atomic_thread_fence(std::memory_order_seq_cst);   // order the caller's publish first
-    return (rcu.gp_seq.load(std::memory_order_acquire) + 3) & ~uint64_t(1);
+    return (rcu_state.gp_seq.load(std::memory_order_acquire) + 3) & ~uint64_t(1);
 }
-inline bool gp_done(uint64_t s) { return rcu.gp_seq.load(std::memory_order_acquire) >= s; }
+inline bool gp_done(uint64_t s) { return rcu_state.gp_seq.load(std::memory_order_acquire) >= s; }
 
 void start_gp_locked(bool caller_quiescent);
+
+// count_qs(c, seq): CPU c's quiescent state counted for the GP running at
+// gp_seq `seq` (statistics, and "last QS" in GDB's grace-cpus).
+void count_qs(cpu* c, uint64_t seq) {
+    ++c->rcu.qs_reported;
+    c->rcu.last_qs_gp = (seq + 1) / 2;
+    c->rcu.last_qs_tick = c->ticks;
+}
 
 // complete_gp_locked(caller_quiescent): the last quiescent state of the
 // running GP arrived. If more GPs are wanted the next starts at once; a
 // caller that is itself in a quiescent state (rcu_note_qs) counts for it
 // right away, which saves that CPU a tick.
 void complete_gp_locked(bool caller_quiescent) {
-    uint64_t ns = clock_ns() - rcu.gp_start_ns;
+    uint64_t ns = clock_ns() - rcu_state.gp_start_ns;
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
     ++s.gp_completed;
-    rcu.gp_seq.fetch_add(1);               // even: no GP running
-    rcu.gp_wq.wake_all();
-    if (rcu.gp_seq_needed > rcu.gp_seq.load()) start_gp_locked(caller_quiescent);
+    rcu_state.gp_seq.fetch_add(1);         // even: no GP running
+    rcu_state.gp_wq.wake_all();
+    if (rcu_state.gp_seq_needed > rcu_state.gp_seq.load()) start_gp_locked(caller_quiescent);
 }
 
 void start_gp_locked(bool caller_quiescent) {
-    assert((rcu.gp_seq.load() & 1) == 0);
-    rcu.gp_seq.fetch_add(1);               // odd: running (a full fence)
-    rcu.gp_start_ns = clock_ns();
+    assert((rcu_state.gp_seq.load() & 1) == 0);
+    rcu_state.gp_seq.fetch_add(1);         // odd: running (a full fence)
+    rcu_state.gp_start_ns = clock_ns();
     ++this_cpu()->rcu.gp_started;
     uint64_t mask = 0;
     for (int i = 0; i < ncpu; ++i) {
         // Idle CPUs (dynticks even) are already quiescent for this GP.
         if (cpus[i].rcu.dynticks.load(std::memory_order_seq_cst) & 1) mask |= uint64_t(1) << i;
     }
-    if (caller_quiescent) mask &= ~(uint64_t(1) << this_cpu()->index);
-    rcu.qs_pending.store(mask, std::memory_order_seq_cst);
+    if (caller_quiescent && (mask & (uint64_t(1) << this_cpu()->index))) {
+        mask &= ~(uint64_t(1) << this_cpu()->index);
+        count_qs(this_cpu(), rcu_state.gp_seq.load());
+    }
+    rcu_state.qs_pending.store(mask, std::memory_order_seq_cst);
     if (mask == 0) complete_gp_locked(caller_quiescent);
 }
 
 // request_gp(s): make sure GPs keep starting until gp_seq reaches s.
 [[maybe_unused]] void request_gp(uint64_t s) {
     if (gp_done(s)) return;
-    spinlock_guard g(rcu.lock);
-    rcu.gp_seq_needed = max(rcu.gp_seq_needed, s);
-    if (!(rcu.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
+    spinlock_guard g(rcu_state.lock);
+    rcu_state.gp_seq_needed = max(rcu_state.gp_seq_needed, s);
+    if (!(rcu_state.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
 }
 
 // stall_check(): once per stalled GP, say which CPUs hold it up.
 void stall_check() {
-    uint64_t seq = rcu.gp_seq.load(std::memory_order_relaxed);
-    if (!(seq & 1) || rcu.stall_reported.load(std::memory_order_relaxed) == seq) return;
-    uint64_t age_ms = (clock_ns() - rcu.gp_start_ns) / 1000000;
+    uint64_t seq = rcu_state.gp_seq.load(std::memory_order_relaxed);
+    if (!(seq & 1) || rcu_state.stall_reported.load(std::memory_order_relaxed) == seq) return;
+    uint64_t age_ms = (clock_ns() - rcu_state.gp_start_ns) / 1000000;
     if (age_ms < kopts.rcu_stall_ms) return;
-    uint64_t expected = rcu.stall_reported.load();
-    if (expected == seq || !rcu.stall_reported.compare_exchange_strong(expected, seq)) return;
-    uint64_t mask = rcu.qs_pending.load();
+    uint64_t expected = rcu_state.stall_reported.load();
+    if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
+    uint64_t mask = rcu_state.qs_pending.load();
     rcu_stall_reports.fetch_add(1);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
@@ -151,12 +165,13 @@ void rcu_note_qs() {
     irq_guard g;
     cpu* c = this_cpu();
     uint64_t bit = uint64_t(1) << c->index;
-    if (!(rcu.qs_pending.load(std::memory_order_relaxed) & bit)) return;
-    uint64_t old = rcu.qs_pending.fetch_and(~bit);   // a full fence: orders our past reads first
+    if (!(rcu_state.qs_pending.load(std::memory_order_relaxed) & bit)) return;
+    uint64_t seq = rcu_state.gp_seq.load();           // the GP cannot end while our bit is set
+    uint64_t old = rcu_state.qs_pending.fetch_and(~bit);   // a full fence: orders our past reads first
     if (!(old & bit)) return;
-    ++c->rcu.qs_reported;
+    count_qs(c, seq);
     if ((old & ~bit) == 0) {
-        spinlock_guard lg(rcu.lock);
+        spinlock_guard lg(rcu_state.lock);
         complete_gp_locked(true);
     }
     // STUB: PSET_TODO(2, "rcu_note_qs");
@@ -167,7 +182,7 @@ void rcu_tick(bool quiescent) {
     cpu* c = this_cpu();
     if (quiescent) {
         rcu_note_qs();
-    } else if (rcu.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index)) {
+    } else if (rcu_state.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index)) {
         c->need_resched = 1;          // the outermost rcu_read_unlock will schedule
     }
     stall_check();
@@ -208,7 +223,9 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
     uint64_t backlog;
     {
         irq_guard g;
-        rcu_cpu& r = this_cpu()->rcu;
+        cpu* c = this_cpu();
+        rcu_cpu& r = c->rcu;
+        head->queued_tick = c->ticks;
         *r.cb_tail = head;
         r.cb_tail = &head->next;
         backlog = ++r.cb_count;
@@ -275,7 +292,7 @@ void synchronize_rcu() {
     uint64_t s = snap();
     request_gp(s);
     rcu_note_qs();                    // this CPU is quiescent right now
-    wait_until(rcu.gp_wq, [&] { return gp_done(s); });
+    wait_until(rcu_state.gp_wq, [&] { return gp_done(s); });
     // STUB: PSET_TODO(2, "synchronize_rcu");   // returns at once: no grace period
     // END PSET 2 SOLUTION
 }
@@ -292,12 +309,12 @@ void synchronize_rcu_expedited() {
     uint64_t prodded_seq = 0, prodded_at = 0;
     while (!gp_done(s)) {
         rcu_note_qs();
-        uint64_t seq = rcu.gp_seq.load();
+        uint64_t seq = rcu_state.gp_seq.load();
         uint64_t now = clock_ns();
         if (seq != prodded_seq || now - prodded_at > 200000) {
             // IPI every CPU the running GP still waits for; the handler
             // reports a QS, or sets need_resched inside a read section.
-            uint64_t mask = rcu.qs_pending.load();
+            uint64_t mask = rcu_state.qs_pending.load();
             irq_guard g;
             int me = this_cpu()->index;
             for (int i = 0; i < ncpu; ++i) {
@@ -322,7 +339,19 @@ void rcu_barrier() {
     }
 }
 
-uint64_t rcu_completed_gp() { return rcu.gp_seq.load() / 2; }
+uint64_t rcu_completed_gp() { return rcu_state.gp_seq.load() / 2; }
+
+void rcu_print_state() {
+    char cbs[8 * MAXCPU] = "";
+    size_t n = 0;
+    for (int i = 0; i < ncpu && n < sizeof(cbs) - 24; ++i) {
+        n += snprintf(cbs + n, sizeof(cbs) - n, "%s%lu", i ? "," : "",
+                      __atomic_load_n(&cpus[i].rcu.cb_count, __ATOMIC_RELAXED));
+    }
+    uint64_t seq = rcu_state.gp_seq.load();
+    console_printf("rcu: gp_seq %lu completed %lu running %lu owe %#lx cbs %s\n", seq, seq / 2,
+                   seq & 1 ? (seq + 1) / 2 : 0, seq & 1 ? rcu_state.qs_pending.load() : 0, cbs);
+}
 
 rcu_stats rcu_get_stats() {
     rcu_stats t{};

@@ -79,6 +79,7 @@ struct rcu_head {
     rcu_head* next = nullptr;
     void (*fn)(rcu_head*) = nullptr;
     uint64_t gp_needed = 0;        // grace-period number it waits for
+    uint64_t queued_tick = 0;      // its CPU's `ticks` at call_rcu (its age, for GDB)
 };
 
 // call_rcu(head, fn): run fn(head) once a grace period has passed: after
@@ -122,6 +123,10 @@ struct rcu_stats {
 };
 rcu_stats rcu_get_stats();
 uint64_t rcu_completed_gp();
+// rcu_print_state(): one line, "rcu: gp_seq S completed C running R owe MASK
+// cbs N0,N1,...": what GDB's grace-rcu shows, printed by the kernel itself
+// (`ktest state`), so that tests can compare the two.
+void rcu_print_state();
 
 // LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and
 // call_rcu skip the grace period entirely.

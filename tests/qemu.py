@@ -10,8 +10,10 @@ The kernel command line is "grace OPTS -- PROG ARGS" (no PROG: the shell
 serial console to stdout (unless --quiet) and --log FILE, and kill QEMU
 after --timeout seconds (default 60, 0 = none; default 0 with --gdb or
 --interactive).  --interactive puts the serial port on the terminal (Ctrl-a
-x quits); --gdb PORT starts halted for `target remote :PORT`; --dry-run
-prints the QEMU command.  Diagnostics ("qemu.py: ...") go to stderr.
+x quits); --gdb PORT starts halted for `target remote :PORT` and adds the
+boot option gdb=1 (a kernel panic then halts the machine instead of
+ending QEMU, so GDB can still look at it); --dry-run prints the QEMU
+command.  Diagnostics ("qemu.py: ...") go to stderr.
 
 Exit status (the kernel writes v to port 0xf4; QEMU exits (v<<1)|1):
     0      first process exited 0 (QEMU 1)
@@ -101,20 +103,26 @@ def kernel_cmdline(prog: str | None, args, opts) -> str:
 def build_command(ncpu: int, prog: str | None = None, args=(), opts=(), *,
                   kernel=DEFAULT_KERNEL, syms=DEFAULT_SYMS,
                   interactive: bool = False, gdb: int | None = None) -> list[str]:
-    """Return the QEMU argv.  Raises ValueError on bad arguments."""
+    """Return the QEMU argv.  Raises ValueError on bad arguments.
+
+    With `gdb` (a TCP port) QEMU starts stopped, waiting for GDB there, and
+    the kernel gets the boot option gdb=1: a panic leaves QEMU running."""
     if not isinstance(ncpu, int) or not 1 <= ncpu <= 255:
         raise ValueError(f"ncpu must be an integer in 1..255, got {ncpu!r}")
+    opts = list(opts)
+    if gdb is not None and not any(o.startswith("gdb=") for o in opts):
+        opts.append("gdb=1")
     cmd = [QEMU, "-smp", str(ncpu), "-m", "512M", "-display", "none",
            "-no-reboot", "-action", "reboot=shutdown",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-kernel", str(kernel), "-initrd", str(syms),
-           "-append", kernel_cmdline(prog, list(args), list(opts))]
+           "-append", kernel_cmdline(prog, list(args), opts)]
     if interactive:
         cmd += ["-serial", "mon:stdio"]
     else:
         cmd += ["-serial", "stdio", "-monitor", "none"]
     if gdb is not None:
-        cmd += ["-S", "-gdb", f"tcp::{int(gdb)}"]
+        cmd += ["-S", "-gdb", f"tcp:127.0.0.1:{int(gdb)}"]
     return cmd
 
 
@@ -229,11 +237,14 @@ def _pump(stream, chunks: list[bytes], sinks: list) -> None:
 
 def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
         log_path=None, quiet: bool = True, *, kernel=DEFAULT_KERNEL,
-        syms=DEFAULT_SYMS, gdb: int | None = None, input: str | None = None) -> Result:
+        syms=DEFAULT_SYMS, gdb: int | None = None, input: str | None = None,
+        on_start=None) -> Result:
     """Boot the kernel non-interactively and wait for it to power off.
 
     `input`, if given, is typed on the serial console a line at a time,
-    each after the next shell prompt appears (see _type).
+    each after the next shell prompt appears (see _type).  `on_start`, if
+    given, is called with the QEMU Popen once it runs (a caller that drives
+    GDB uses it to see whether QEMU is still up, and to end it).
 
     Streams the console to stdout unless `quiet`, and to `log_path` if
     given.  timeout None or 0 means no limit.  Raises ValueError on bad
@@ -261,6 +272,8 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
                                 start_new_session=True)
         with _live_lock:
             _live.add(proc)
+        if on_start:
+            on_start(proc)
         reader = threading.Thread(target=_pump, daemon=True,
                                   args=(proc.stdout, chunks, sinks))
         reader.start()
@@ -338,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"qemu.py: {path} not found: run 'make' first", file=sys.stderr)
             return 2
     if ns.gdb is not None:
-        print(f"qemu.py: waiting for gdb: target remote :{ns.gdb}",
+        print(f"qemu.py: waiting for gdb: target remote 127.0.0.1:{ns.gdb}",
               file=sys.stderr, flush=True)
     try:
         if ns.interactive:

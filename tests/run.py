@@ -16,11 +16,12 @@ Stress tests are skipped unless --stress or STRESS=1 is given, or the test
 is named exactly.
 
 Output: one line per test ("PASS  name  (3.2s)", "FAIL  name  (3.2s) :
-reason", "PANIC name ...", "TIMEOUT name ..."); for a non-PASS test the
-console log is kept in build/test-logs/NAME.log and its last 25 lines are
-shown.  The last line is "N passed, N failed".
+reason", "PANIC name ...", "TIMEOUT name ...", "SKIP  name  (0.0s) : why");
+for a failed test the console log is kept in build/test-logs/NAME.log and
+its last 25 lines are shown.  The last line is "N passed, N failed" (and
+", N skipped" when a test could not run: a tool it needs is missing).
 
-Exit status: 0 all passed; 1 a test failed or no test matched; 2 the kernel
+Exit status: 0 all passed (or skipped); 1 a test failed or no test matched; 2 the kernel
 is not built (or QEMU cannot be installed); 130 interrupted.
 --jobs J runs J QEMUs at once; --verbose also shows each test's console.
 """
@@ -37,6 +38,7 @@ import importlib.util
 import os
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +101,29 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "no", "false")
 
 
+def run_driver(spec: testlib.TestSpec, log_path: Path) -> Outcome:
+    """Run a test that drives itself (spec.driver), e.g. GDB against QEMU."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    try:
+        verdict, reason, output = spec.driver(spec, log_path)
+    except Exception as err:  # a buggy driver must not kill the runner
+        verdict, reason, output = testlib.FAIL, f"driver raised {type(err).__name__}: {err}", ""
+    seconds = time.monotonic() - start
+    if verdict in (testlib.PASS, testlib.SKIP):
+        log_path.unlink(missing_ok=True)
+    else:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"\nrun.py: {verdict} {spec.name}: {reason}\n"
+                      f"run.py: rerun with: {testlib.rerun_command(spec)}\n")
+    return Outcome(spec, verdict, reason, seconds, output)
+
+
 def run_test(spec: testlib.TestSpec, stream: bool) -> Outcome:
     """Boot QEMU for `spec`, judge the result and keep or drop its log."""
     log_path = LOG_DIR / f"{spec.name}.log"
+    if spec.driver is not None:
+        return run_driver(spec, log_path)
     try:
         result = qemu.run(spec.ncpu, spec.prog, list(spec.args),
                           list(spec.opts), spec.timeout, log_path,
@@ -129,7 +151,7 @@ def report(outcome: Outcome, show_output: bool) -> None:
     lines = [line]
     if show_output:
         lines += ["    | " + l for l in outcome.output.splitlines()]
-    if outcome.verdict != testlib.PASS:
+    if outcome.verdict not in (testlib.PASS, testlib.SKIP):
         log_path = LOG_DIR / f"{spec.name}.log"
         try:
             shown = log_path.relative_to(Path.cwd())
@@ -219,10 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         qemu.kill_all()
         print("\nrun.py: interrupted", file=sys.stderr)
         return 130
-    failed = [o.spec.name for o in outcomes if o.verdict != testlib.PASS]
+    failed = [o.spec.name for o in outcomes if o.verdict not in (testlib.PASS, testlib.SKIP)]
+    skipped = [o.spec.name for o in outcomes if o.verdict == testlib.SKIP]
     if failed:
         print(f"failed: {' '.join(failed)}")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    passed = len(outcomes) - len(failed) - len(skipped)
+    print(f"{passed} passed, {len(failed)} failed" + (f", {len(skipped)} skipped" if skipped else ""))
     return 1 if failed else 0
 
 

@@ -23,6 +23,11 @@ Parameters (all but the name are keyword arguments):
                 None if the output is fine
     stress      True: only run with --stress / STRESS=1 (or by exact name)
     input       text typed on the console (for the shell), e.g. "ls\\r"
+    driver      callable(spec, log_path) -> (verdict, reason, output): the
+                test runs itself instead of one plain boot judged by the
+                fields above (tests_gdb.py drives GDB against QEMU). It
+                writes its own log to log_path; verdict SKIP (with the
+                reason) only when a tool it needs cannot be had.
 
 Regexes are searched with re.MULTILINE (so ^ and $ work per line) in the
 console text, where "\\r\\n" has been folded to "\\n".
@@ -39,7 +44,7 @@ import qemu
 DEFAULT_REJECT = (r"PANIC", r"poison.*corrupt")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
-PASS, FAIL, PANIC, TIMEOUT = "PASS", "FAIL", "PANIC", "TIMEOUT"
+PASS, FAIL, PANIC, TIMEOUT, SKIP = "PASS", "FAIL", "PANIC", "TIMEOUT", "SKIP"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class TestSpec:
     check: Callable[[str], str | None] | None
     stress: bool
     input: str | None = None
+    driver: Callable | None = None
 
 
 # All declared tests, by name, in declaration order.
@@ -80,7 +86,7 @@ def _compile(patterns, name: str, what: str) -> tuple[re.Pattern, ...]:
 def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
          timeout: float = 60, opts=(), status: int | str | None = 0,
          expect=(), reject=None, check=None, stress: bool = False,
-         input: str | None = None) -> TestSpec:
+         input: str | None = None, driver=None) -> TestSpec:
     """Declare a test and add it to REGISTRY.  Raises on bad declarations."""
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ValueError(f"bad test name {name!r} (use letters, digits, . _ -)")
@@ -94,6 +100,8 @@ def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
         raise TypeError(f"test {name}: args and opts must be lists")
     if check is not None and not callable(check):
         raise TypeError(f"test {name}: check must be callable")
+    if driver is not None and not callable(driver):
+        raise TypeError(f"test {name}: driver must be callable")
     if timeout is None or timeout <= 0:
         raise ValueError(f"test {name}: timeout must be > 0")
     try:  # validates prog, args, opts and ncpu exactly as a run would
@@ -106,7 +114,7 @@ def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
                     timeout=timeout, opts=tuple(opts), status=status,
                     expect=_compile(expect, name, "expect"),
                     reject=_compile(reject, name, "reject"),
-                    check=check, stress=bool(stress), input=input)
+                    check=check, stress=bool(stress), input=input, driver=driver)
     REGISTRY[name] = spec
     return spec
 
@@ -159,7 +167,10 @@ def evaluate(spec: TestSpec, result) -> tuple[str, str]:
 
 
 def rerun_command(spec: TestSpec) -> str:
-    """The qemu.py command line that reproduces `spec` by hand."""
+    """The command line that reproduces `spec` by hand: qemu.py for a plain
+    boot, run.py for a test with its own driver."""
+    if spec.driver is not None:
+        return f"python3 tests/run.py {spec.name}"
     words = ["python3", "tests/qemu.py", "--ncpu", str(spec.ncpu)]
     for opt in spec.opts:
         words += ["--opt", opt]
