@@ -71,6 +71,11 @@ trap_entry_table_start:
 .endr
 
 trap_common:
+        // The compiler assumes DF is clear (string instructions go up).
+        // An interrupt does not clear it (`syscall` does, via SFMASK), so
+        // a user program that set DF made the kernel's memcpy and memset
+        // (rep movsq/stosq) run backwards over the memory below.
+        cld
         PUSH_GPRS
         testb $3, 18*8(%rsp)            // regstate.reg_cs: from user mode?
         jz 1f
