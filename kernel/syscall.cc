@@ -101,7 +101,7 @@ long sys_exec(regstate* r) {
     memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
     constexpr int MAXARGS = 32;
     constexpr size_t ARGSPACE = 2048;
-    char* space = static_cast<char*>(kmalloc(ARGSPACE));
+    char* space = static_cast<char*>(kmalloc(ARGSPACE, alloc_for::user));
     if (!space) return -ENOMEM;
     const char* argv[MAXARGS + 1];
     int argc = 0;
