@@ -13,8 +13,9 @@
 //   hostile memhog MS       fills memory: `ballast` processes (4 MiB each)
 //                           while they fit, one more whose exec must fail,
 //                           then small forks of itself until fork fails;
-//                           holds it all for MS ms. Expects -ENOMEM. Its
-//                           children outlive it briefly: process 1 reaps.
+//                           holds it all for MS ms (0: until its parent
+//                           exits). Expects -ENOMEM. Its children outlive
+//                           it briefly: process 1 reaps them.
 //   hostile storm MS [hog]  4 writers per CPU call sys_lswrite(LS_RCU) flat
 //                           out for MS ms (each write allocates a 10 KB
 //                           struct and defers the old one's free to
@@ -135,10 +136,11 @@ int memhog(long ms) {
         ++small;
     }
     printf("hostile: memhog: %d ballast (4 MiB) and %d small processes; free pages %ld, reserve %ld; "
-           "refused with%s%s%s; holding %ld ms\n", big, small, sys_kstat(KSTAT_FREE_PAGES), reserve,
+           "refused with%s%s%s; holding it %s\n", big, small, sys_kstat(KSTAT_FREE_PAGES), reserve,
            bits & RESULT_EAGAIN ? " -EAGAIN" : "", bits & RESULT_ENOMEM ? " -ENOMEM" : "",
-           bits & RESULT_BAD ? " (and something unexpected)" : "", ms);
-    sys_msleep(unsigned(ms));
+           bits & RESULT_BAD ? " (and something unexpected)" : "", ms ? "for a while" : "until the parent exits");
+    if (ms > 0) sys_msleep(unsigned(ms));
+    else hold_until_orphaned(bits);   // MS 0: until the parent exits
     return bits;                      // exiting releases every child
 }
 
