@@ -135,8 +135,11 @@ int memhog(long ms) {
         }
         ++small;
     }
+    // The kernel kept its reserve: no allocation for user space took it.
+    long free_now = sys_kstat(KSTAT_FREE_PAGES);
+    if (free_now < reserve) bits |= RESULT_BAD;
     printf("hostile: memhog: %d ballast (4 MiB) and %d small processes; free pages %ld, reserve %ld; "
-           "refused with%s%s%s; holding it %s\n", big, small, sys_kstat(KSTAT_FREE_PAGES), reserve,
+           "refused with%s%s%s; holding it %s\n", big, small, free_now, reserve,
            bits & RESULT_EAGAIN ? " -EAGAIN" : "", bits & RESULT_ENOMEM ? " -ENOMEM" : "",
            bits & RESULT_BAD ? " (and something unexpected)" : "", ms ? "for a while" : "until the parent exits");
     if (ms > 0) sys_msleep(unsigned(ms));
