@@ -32,7 +32,10 @@ COMMON_FLAGS := -std=c++20 -O2 -g -ffreestanding -fno-exceptions -fno-rtti -nost
     -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
     -fno-asynchronous-unwind-tables -fno-threadsafe-statics -fno-use-cxa-atexit \
     -mgeneral-regs-only -Wall -Wextra -Wno-invalid-offsetof -MMD -MP -Ilib -DGRACE_TARGET
-KERNEL_FLAGS := $(COMMON_FLAGS) -mno-red-zone -mcmodel=kernel -Ikernel -DGRACE_DEBUG=$(DEBUG)
+# -fcheck-new: kmalloc returns nullptr when memory is short, so `new T` must
+# test for it before running T's constructor (the standard lets the compiler
+# assume a throwing operator new never returns null).
+KERNEL_FLAGS := $(COMMON_FLAGS) -mno-red-zone -mcmodel=kernel -fcheck-new -Ikernel -DGRACE_DEBUG=$(DEBUG)
 USER_FLAGS := $(COMMON_FLAGS) -Iuser -static
 
 LIB_SRCS := $(filter-out lib/test_lib.cc,$(wildcard lib/*.cc))

@@ -70,10 +70,17 @@ void cpu_init(cpu* c) {
     wrmsr(MSR_GS_BASE, uintptr_t(c));
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     wrmsr(MSR_FS_BASE, 0);
-    // System calls.
+    // System calls. `syscall` clears the RFLAGS bits in SFMASK, so the
+    // kernel never runs with flags user code chose: IF (off until entry.S
+    // has switched stacks), DF (string instructions go up), TF (no
+    // single-step trap in the kernel), AC (no alignment checks) and NT.
+    // NT matters most: it survives a context switch (switch_stacks does
+    // not save RFLAGS), and `iretq` with NT set is a #GP in long mode, so a
+    // process that set NT with popf and then slept made the next task to
+    // return from an interrupt on that CPU crash the kernel.
     wrmsr(MSR_STAR, (uint64_t(SEG_KCODE) << 32) | (uint64_t(SEG_UDATA - 8) << 48));
     wrmsr(MSR_LSTAR, uintptr_t(syscall_entry));
-    wrmsr(MSR_SFMASK, EFLAGS_IF | 0x400 /* DF */ | 0x100 /* TF */ | 0x40000 /* AC */);
+    wrmsr(MSR_SFMASK, EFLAGS_IF | EFLAGS_DF | EFLAGS_TF | EFLAGS_AC | EFLAGS_NT);
 }
 
 // set_kernel_stack(c, top): where this CPU enters the kernel from user

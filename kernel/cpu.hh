@@ -46,6 +46,7 @@ struct alignas(4096) cpu {
     list_head runq;              // runnable tasks waiting for this CPU
     unsigned nrunnable = 0;      // tasks on runq (+1 if current is not idle)
     proc* idle_task = nullptr;
+    proc* migrating = nullptr;   // switched away from, to be queued on its new home (sched.cc)
     uint64_t schedule_count = 0; // passes through cpu::schedule
     uint64_t ticks = 0;          // timer interrupts taken
     uint64_t irqs = 0;           // interrupts taken (all vectors)

@@ -112,6 +112,11 @@ trap_common:
         .cfi_signal_frame               // the saved rip is exact, not a return address
         .cfi_def_cfa rsp, 0             // no regstate yet: an outermost frame
         .cfi_undefined rip
+        // The compiler assumes DF is clear (string instructions go up).
+        // An interrupt does not clear it (`syscall` does, via SFMASK), so
+        // a user program that set DF made the kernel's memcpy and memset
+        // (rep movsq/stosq) run backwards over the memory below.
+        cld
         PUSH_GPRS
         REGSTATE_CFI
         testb $3, 18*8(%rsp)            // regstate.reg_cs: from user mode?

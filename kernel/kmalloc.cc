@@ -53,8 +53,8 @@ int class_for(size_t sz) {
 
 // new_slab(cls): a fresh page cut into free objects (poisoned when the
 // `poison` option is on; the page allocator already poisoned it).
-slab_page* new_slab(int cls) {
-    auto* s = static_cast<slab_page*>(kalloc_page());
+slab_page* new_slab(int cls, alloc_for who) {
+    auto* s = static_cast<slab_page*>(kalloc_page(who));
     if (!s) return nullptr;
     s->magic = SLAB_MAGIC;
     s->cls = cls;
@@ -71,10 +71,10 @@ slab_page* new_slab(int cls) {
 }
 }
 
-void* kmalloc(size_t sz) {
+void* kmalloc(size_t sz, alloc_for who) {
     if (sz == 0) sz = 1;
     if (sz > class_size(NCLASSES - 1)) {
-        return kalloc_pages((sz + PAGESIZE - 1) / PAGESIZE);
+        return kalloc_pages((sz + PAGESIZE - 1) / PAGESIZE, who);
     }
     int cls = class_for(sz);
     size_class& c = classes[cls];
@@ -83,7 +83,7 @@ void* kmalloc(size_t sz) {
         spinlock_guard g(c.lock);
         slab_page* s;
         if (c.partial.empty()) {
-            s = new_slab(cls);
+            s = new_slab(cls, who);
             if (!s) return nullptr;
             c.partial.push_back(&s->link);
         } else {

@@ -204,6 +204,9 @@ long sys_kstat(uint64_t what, uint64_t arg) {
     case KSTAT_HEAP_BYTES: return long(kmalloc_bytes_in_use());
     case KSTAT_NPROCS: return proc_count();
     case KSTAT_PREEMPT_COUNT: return preempt_count();
+    case KSTAT_RESERVE_PAGES: return long(pmem_reserve_pages());
+    case KSTAT_NPROC_MAX: return NPROC;
+    case KSTAT_USER_REFUSALS: return long(pmem_user_refusals());
     default: return -EINVAL;
     }
 }

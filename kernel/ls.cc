@@ -33,7 +33,7 @@ long sys_lswrite(uint64_t scheme, uint64_t buf, uint64_t len) {
     const ls_scheme* s = scheme < LS_NSCHEMES ? schemes[scheme] : nullptr;
     if (!s || len > LS_SIZE) return -EINVAL;
     if (!user_range_ok(current()->pagetable, buf, len, false)) return -EFAULT;
-    char* data = static_cast<char*>(kmalloc(len ? len : 1));
+    char* data = static_cast<char*>(kmalloc(len ? len : 1, alloc_for::user));
     if (!data) return -ENOMEM;
     memcpy(data, reinterpret_cast<const char*>(buf), len);
     long r = s->write(data, len);

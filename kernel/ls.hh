@@ -9,6 +9,8 @@
 #pragma once
 #include "kernel.hh"
 #include "rcu.hh"
+#include "kalloc.hh"
+#include <new>
 
 struct largestruct {
     char c[LS_SIZE];
@@ -34,10 +36,14 @@ struct ls_scheme {
 // Helpers shared by the schemes.
 // ls_new_copy(old, data, len): kmalloc a T (which begins with or contains a
 // largestruct `ls`), copy old's bytes (zeros if old is null), then data.
+// nullptr when memory is short: the copy is made for a user's write, so it
+// may not take the kernel's reserve (alloc_for::user), and the scheme then
+// returns -ENOMEM leaving the current struct as it was.
 template <typename T>
 [[nodiscard]] T* ls_new_copy(const T* old, const char* data, size_t len) {
-    T* n = new T;
-    if (!n) return nullptr;
+    void* mem = kmalloc(sizeof(T), alloc_for::user);
+    if (!mem) return nullptr;
+    T* n = new (mem) T;
     if (old) memcpy(n->ls.c, old->ls.c, LS_SIZE); else memset(n->ls.c, 0, LS_SIZE);
     memcpy(n->ls.c, data, len);
     return n;

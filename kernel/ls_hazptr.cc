@@ -222,17 +222,33 @@ long hazptr_read(size_t len) {
     return long(ls_checksum(n->ls.c, len));
 }
 
+void drain();
+
+// hazptr_write: copy and publish under `writers`, retire the old struct.
+// When memory is short the retire list (up to SCAN_THRESHOLD structs of
+// 16 KiB) may be what holds it: scan it all now and try once more before
+// giving up with -ENOMEM.
 long hazptr_write(const char* data, size_t len) {
-    node* old;
-    {
-        spinlock_guard g(writers);
-        old = current_ls.load(std::memory_order_relaxed);
-        node* n = ls_new_copy(old, data, len);
-        if (!n) return -ENOMEM;
-        old = current_ls.exchange(n, std::memory_order_seq_cst);
+    for (int attempt = 0;; ++attempt) {
+        node* old;
+        {
+            spinlock_guard g(writers);
+            old = current_ls.load(std::memory_order_relaxed);
+            node* n = ls_new_copy(old, data, len);
+            if (n) {
+                old = current_ls.exchange(n, std::memory_order_seq_cst);
+            } else if (attempt > 0) {
+                return -ENOMEM;
+            } else {
+                old = nullptr;
+            }
+        }
+        if (old) {
+            retire(old);
+            return 0;
+        }
+        drain();
     }
-    retire(old);
-    return 0;
 }
 
 const ls_scheme scheme = {LS_HAZPTR, "hazptr", init, hazptr_read, hazptr_write};
@@ -251,9 +267,9 @@ void ls_hazptr_held_read(size_t len, void (*while_held)(void*), void* arg, uint6
     *after = ls_checksum(n->ls.c, len);
 }
 
-// ls_hazptr_drain(): scan the whole retire list now (the memory tests call
-// it so that the count of retired structs is known: zero with no reader).
-void ls_hazptr_drain() {
+namespace {
+// drain(): scan the whole retire list now.
+void drain() {
     node* batch;
     {
         spinlock_guard g(retire_lock);
@@ -263,3 +279,8 @@ void ls_hazptr_drain() {
     }
     scan(batch);
 }
+}
+
+// ls_hazptr_drain(): drain() for the memory tests, so that the count of
+// retired structs is known: zero with no reader.
+void ls_hazptr_drain() { drain(); }

@@ -26,6 +26,8 @@ uint32_t free_lists[MAX_ORDER + 1] = {NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NI
 page_info* pages;             // one per physical page
 size_t npages_phys;           // pages covered by pages[]
 size_t nfree;
+size_t reserve;               // free pages only alloc_for::kernel may take
+size_t user_refusals;         // user allocations refused (under lock)
 
 // Boot-time ranges, before pages[] exists.
 struct range { uintptr_t start, end; };
@@ -103,15 +105,24 @@ void pmem_init_done() {
             free_block_locked(pa / PAGESIZE, 0);
         }
     }
+    // 1/64 of memory (8 MiB of 512), at least 256 pages: enough for the
+    // kernel threads and the allocations no system call can refuse.
+    reserve = max<size_t>(256, nfree / 64);
 }
 
-void* kalloc_pages(size_t npages) {
+// kalloc_pages(npages, who): see kalloc.hh; a user allocation may not
+// leave fewer than `reserve` pages free.
+void* kalloc_pages(size_t npages, alloc_for who) {
     int order = 0;
     while ((size_t(1) << order) < npages) ++order;
     if (order > MAX_ORDER) return nullptr;
     size_t pfn;
     {
         spinlock_guard g(lock);
+        if (who == alloc_for::user && nfree < reserve + (size_t(1) << order)) {
+            ++user_refusals;
+            return nullptr;
+        }
         int o = order;
         while (o <= MAX_ORDER && free_lists[o] == NIL) ++o;
         if (o > MAX_ORDER) return nullptr;
@@ -146,13 +157,15 @@ void kfree_pages(void* p) {
     free_block_locked(pfn, order);
 }
 
-void* kalloc_zeroed_page() {
-    void* p = kalloc_page();
+void* kalloc_zeroed_page(alloc_for who) {
+    void* p = kalloc_page(who);
     if (p) memset(p, 0, PAGESIZE);
     return p;
 }
 
 size_t pmem_free_pages() { return nfree; }
+size_t pmem_reserve_pages() { return reserve; }
+size_t pmem_user_refusals() { return user_refusals; }
 
 void check_poison(const void* p, size_t n, const char* what) {
     const uint64_t* w = static_cast<const uint64_t*>(p);

@@ -11,6 +11,7 @@
 #include "kalloc.hh"
 #include "initfs.hh"
 #include "apic.hh"
+#include <new>
 
 spinlock proc_tree_lock;
 uint64_t* kernel_pagetable;
@@ -26,21 +27,39 @@ extern "C" void user_task_start();
 
 int proc_count() { return nprocs.load(); }
 
-proc* proc_alloc(const char* name) {
-    proc* p = new proc;
-    if (!p) return nullptr;
-    p->kstack = kalloc_pages(KSTACK_PAGES);
-    if (!p->kstack) {
-        delete p;
+// take_proc_slot(who): count one more task, unless a user task would make
+// more than NPROC.
+static bool take_proc_slot(alloc_for who) {
+    int n = nprocs.load();
+    do {
+        if (who == alloc_for::user && n >= NPROC) return false;
+    } while (!nprocs.compare_exchange_weak(n, n + 1));
+    return true;
+}
+
+proc* proc_alloc(const char* name, alloc_for who, int* err) {
+    int dummy;
+    int& error = err ? *err : dummy;
+    if (!take_proc_slot(who)) {
+        error = -EAGAIN;
         return nullptr;
     }
+    error = -ENOMEM;
+    void* mem = kmalloc(sizeof(proc), who);
+    void* kstack = mem ? kalloc_pages(KSTACK_PAGES, who) : nullptr;
+    if (!kstack) {
+        kfree(mem);
+        nprocs.fetch_sub(1);
+        return nullptr;
+    }
+    proc* p = new (mem) proc;
+    p->kstack = kstack;
     p->pid = next_pid.fetch_add(1);
     strncpy_safe(p->name, name, sizeof(p->name));
     {
         spinlock_guard g(all_procs_lock);
         all_procs.push_back(&p->all_link);
     }
-    nprocs.fetch_add(1);
     return p;
 }
 
@@ -115,10 +134,14 @@ static void link_child(proc* parent, proc* child) {
     parent->children.push_back(&child->child_link);
 }
 
+// proc_fork(regs): a copy of the caller, every user page copied now.
+// -EAGAIN when the process table is full, -ENOMEM when memory is short
+// (then everything allocated so far is freed again).
 int proc_fork(regstate* regs) {
     proc* parent = current();
-    proc* child = proc_alloc(parent->name);
-    if (!child) return -ENOMEM;
+    int err;
+    proc* child = proc_alloc(parent->name, alloc_for::user, &err);
+    if (!child) return err;
     child->pagetable = pt_clone(parent->pagetable);
     if (!child->pagetable) {
         proc_unlist(child);
@@ -167,7 +190,7 @@ static bool load_elf(uint64_t* pt, const uint8_t* image, size_t size, uintptr_t*
                 *pte |= perm & PTE_W;
                 if (!(perm & PTE_NX)) *pte &= ~PTE_NX;
             } else {
-                page = kalloc_zeroed_page();
+                page = kalloc_zeroed_page(alloc_for::user);
                 if (!page || !pt_map(pt, va, kva2pa(page), perm)) {
                     kfree_page(page);
                     return false;
@@ -201,7 +224,7 @@ int proc_exec(proc* p, const char* name, int argc, const char* const* argv) {
     // Stack: argv strings at the top, then the argv array.
     char* stack_pages[USER_STACK_PAGES];
     for (size_t i = 0; i < USER_STACK_PAGES; ++i) {
-        stack_pages[i] = static_cast<char*>(kalloc_zeroed_page());
+        stack_pages[i] = static_cast<char*>(kalloc_zeroed_page(alloc_for::user));
         uintptr_t va = USER_STACK_TOP - (USER_STACK_PAGES - i) * PAGESIZE;
         if (!stack_pages[i] || !pt_map(pt, va, kva2pa(stack_pages[i]), PTE_U | PTE_W | PTE_NX)) {
             kfree_page(stack_pages[i]);

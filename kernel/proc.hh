@@ -5,6 +5,7 @@
 #include "cpu.hh"
 #include "list.hh"
 #include "rcu.hh"
+#include "kalloc.hh"
 #include <atomic>
 
 constexpr size_t KSTACK_PAGES = 4;
@@ -90,7 +91,13 @@ extern "C" void schedule_tail(proc* prev);
 // Processes (proc.cc).
 extern spinlock proc_tree_lock;
 extern uint64_t* kernel_pagetable;
-proc* proc_alloc(const char* name);  // kernel stack, pid; not yet runnable
+// The process table's size: fork fails with -EAGAIN once this many tasks
+// (processes, zombies and kernel threads) exist. Kernel threads may go past it.
+constexpr int NPROC = 512;
+// proc_alloc(name, who, &err): a task with a kernel stack and a pid, not yet
+// runnable; nullptr with *err = -EAGAIN (table full: user tasks only) or
+// -ENOMEM (user tasks may not take the kernel's memory reserve).
+proc* proc_alloc(const char* name, alloc_for who = alloc_for::kernel, int* err = nullptr);
 proc* kthread_create(const char* name, void (*fn)(void*), void* arg);
 void kthread_join(proc* p);          // wait for a kernel thread's proc_exit, free it
 // kthread_spawn_on(cpu, ...): a kernel thread pinned to `cpu`, started now.

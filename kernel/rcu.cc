@@ -45,7 +45,9 @@
 // idle loop, or a later call_rcu from a preemptible writer, which so pays
 // for its own reclamation): never inside a read section. Past RCU_CB_LIMIT
 // callbacks a caller that may sleep waits for an expedited GP and runs its
-// own backlog, so memory stays bounded under a flood of writers.
+// own backlog, so memory stays bounded under a flood of writers; when free
+// memory is low (under twice the kernel's reserve), already past
+// RCU_CB_LOW_MEMORY_LIMIT callbacks.
 //
 // HURRYING. A tick that finds its CPU inside a read section while the GP
 // waits for it sets need_resched: the outermost rcu_read_unlock then calls
@@ -54,6 +56,7 @@
 #include "rcu.hh"
 #include "proc.hh"
 #include "apic.hh"
+#include "kalloc.hh"
 
 bool rcu_busted = false;
 
@@ -211,6 +214,11 @@ void rcu_idle_exit() {
     this_cpu()->rcu.dynticks.fetch_add(1);
 }
 
+// memory_low(): free pages are under twice the kernel's reserve, so what
+// the callbacks would free is wanted now (a writer storm under a memory
+// hog): RCU_CB_LIMIT bounds the backlog in callbacks, this in pages.
+[[maybe_unused]] static bool memory_low() { return pmem_free_pages() < 2 * pmem_reserve_pages(); }
+
 void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
     head->fn = fn;
     head->next = nullptr;
@@ -238,7 +246,9 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
         // it can run this CPU's ready callbacks itself: reclamation is then
         // paid by the writer that causes it, not by whichever task the
         // timer interrupts. Past the limit it also helps the GP along.
-        if (backlog > RCU_CB_LIMIT) synchronize_rcu_expedited();
+        if (backlog > RCU_CB_LIMIT || (backlog > RCU_CB_LOW_MEMORY_LIMIT && memory_low())) {
+            synchronize_rcu_expedited();
+        }
         if (rcu_cpu_has_work()) rcu_do_callbacks();
     }
     // STUB: PSET_TODO(2, "call_rcu");

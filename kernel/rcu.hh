@@ -135,3 +135,6 @@ extern std::atomic<uint64_t> rcu_stall_reports;   // stall warnings printed so f
 // A CPU with more than this many queued callbacks makes call_rcu callers
 // that can sleep wait for an expedited grace period and drain.
 constexpr uint64_t RCU_CB_LIMIT = 10000;
+// The same when free memory is low (rcu.cc, memory_low): a storm of
+// largestruct writers then waits for its own frees instead of failing.
+constexpr uint64_t RCU_CB_LOW_MEMORY_LIMIT = 16;

@@ -114,13 +114,19 @@ void cpu::schedule(bool preempted) {
         // first, the task is RUNNABLE again and stays on a run queue.
         requeue = !prev->state.compare_exchange_strong(state, TASK_SLEEPING);
     }
+    // A task pinned to another CPU (sys_setcpu) moves there, but only once
+    // this CPU has switched away from it (schedule_tail). Queueing it there
+    // first made two CPUs that swapped tasks deadlock: each picked the
+    // other's task, still on_cpu, and spun with interrupts off waiting for
+    // a switch the other could never finish.
+    bool migrate = false;
     if (requeue && !prev->is_idle) {
         prev->slice_ticks = 0;
         if (prev->home_cpu == index) {
             spinlock_guard g(runq_lock);
             if (!prev->on_runq) enqueue_locked(this, prev);
         } else {
-            enqueue(prev);                    // pinned elsewhere: migrate
+            migrate = true;
         }
     }
     proc* next = nullptr;
@@ -133,7 +139,7 @@ void cpu::schedule(bool preempted) {
         }
     }
     if (!next) next = idle_task;
-    if (next == prev) return;
+    if (next == prev) return;            // (never a migrating task: it is on no queue here)
 
     while (next->on_cpu.load(std::memory_order_acquire)) cpu_relax();
     next->on_cpu.store(true, std::memory_order_relaxed);
@@ -141,14 +147,22 @@ void cpu::schedule(bool preempted) {
     set_kernel_stack(this, next->kstack ? next->kstack_top() : fault_stack_top);
     uint64_t* pt = next->is_kthread ? kernel_pagetable : next->pagetable;
     if (rdcr3() != kva2pa(pt)) wrcr3(kva2pa(pt));
+    assert(!migrating);
+    if (migrate) migrating = prev;
     proc* from = switch_stacks(prev, &prev->saved_rsp, next->saved_rsp);
     schedule_tail(from);
 }
 
 // schedule_tail(prev): the first thing a task does after a switch to it:
-// release the task it replaced.
+// release the task it replaced, and queue it on its new CPU if it is
+// migrating (now that no CPU can find it still on_cpu here).
 extern "C" void schedule_tail(proc* prev) {
     prev->on_cpu.store(false, std::memory_order_release);
+    cpu* c = this_cpu();
+    if (c->migrating == prev) {
+        c->migrating = nullptr;
+        enqueue(prev);
+    }
 }
 
 // preempt_schedule(): a reschedule held back by a raised preemption count

@@ -101,7 +101,7 @@ long sys_exec(regstate* r) {
     memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
     constexpr int MAXARGS = 32;
     constexpr size_t ARGSPACE = 2048;
-    char* space = static_cast<char*>(kmalloc(ARGSPACE));
+    char* space = static_cast<char*>(kmalloc(ARGSPACE, alloc_for::user));
     if (!space) return -ENOMEM;
     const char* argv[MAXARGS + 1];
     int argc = 0;
@@ -109,10 +109,10 @@ long sys_exec(regstate* r) {
     uintptr_t uargv = r->reg_rsi;
     long result = 0;
     while (uargv) {
-        if (argc == MAXARGS) { result = -EINVAL; break; }
         if (!user_range_ok(upt(), uargv + argc * 8, 8, false)) { result = -EFAULT; break; }
         uintptr_t s = reinterpret_cast<const uintptr_t*>(uargv)[argc];
         if (!s) break;
+        if (argc == MAXARGS) { result = -EINVAL; break; }   // a 33rd argument
         size_t n;
         if (!user_string_ok(upt(), s, ARGSPACE - used, &n)) { result = -EFAULT; break; }
         if (n == ARGSPACE - used) { result = -EINVAL; break; }   // arguments too long

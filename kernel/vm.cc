@@ -13,14 +13,14 @@ namespace {
 inline int pt_index(uintptr_t va, int level) { return (va >> (12 + 9 * level)) & 511; }
 
 // walk(pml4, va, create): the level-0 PTE for va, allocating tables on the
-// way down when `create`.
+// way down when `create` (for user space: alloc_for::user).
 uint64_t* walk(uint64_t* pml4, uintptr_t va, bool create) {
     uint64_t* table = pml4;
     for (int level = 3; level > 0; --level) {
         uint64_t& e = table[pt_index(va, level)];
         if (!(e & PTE_P)) {
             if (!create) return nullptr;
-            void* t = kalloc_zeroed_page();
+            void* t = kalloc_zeroed_page(alloc_for::user);
             if (!t) return nullptr;
             e = kva2pa(t) | PTE_P | PTE_W | PTE_U;
         }
@@ -43,7 +43,7 @@ void free_level(uint64_t* table, int level, int limit) {
 }
 
 uint64_t* pt_create() {
-    auto* pml4 = static_cast<uint64_t*>(kalloc_zeroed_page());
+    auto* pml4 = static_cast<uint64_t*>(kalloc_zeroed_page(alloc_for::user));
     if (pml4) memcpy(pml4 + 256, kernel_pagetable + 256, 256 * 8);
     return pml4;
 }
@@ -81,7 +81,7 @@ uint64_t* pt_clone(uint64_t* src) {
                     if (!copy(pa2kva<uint64_t>(e & PTE_ADDR), dpml4, level - 1, va, 512)) return false;
                     continue;
                 }
-                void* page = kalloc_page();
+                void* page = kalloc_page(alloc_for::user);
                 if (!page) return false;
                 memcpy(page, pa2kva(e & PTE_ADDR), PAGESIZE);
                 if (!pt_map(dpml4, va, kva2pa(page), e & (PTE_U | PTE_W | PTE_NX))) {

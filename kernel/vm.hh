@@ -5,6 +5,8 @@
 constexpr uintptr_t USER_STACK_TOP = 0x7ffffff000UL;   // stack grows down from here
 constexpr size_t USER_STACK_PAGES = 16;
 
+// Everything these allocate is for user space (alloc_for::user in
+// kalloc.hh): it fails, leaving nothing allocated, when memory is short.
 [[nodiscard]] uint64_t* pt_create();                   // empty user half, shared kernel half
 void pt_destroy(uint64_t* pml4);                       // free user pages and tables
 [[nodiscard]] bool pt_map(uint64_t* pml4, uintptr_t va, uintptr_t pa, uint64_t perm);

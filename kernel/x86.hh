@@ -36,7 +36,8 @@ constexpr uint32_t MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081,
                    MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101,
                    MSR_KERNEL_GS_BASE = 0xc0000102, MSR_APIC_BASE = 0x1b;
 
-constexpr uint64_t EFLAGS_IF = 0x200;
+constexpr uint64_t EFLAGS_TF = 0x100, EFLAGS_IF = 0x200, EFLAGS_DF = 0x400,
+                   EFLAGS_NT = 0x4000, EFLAGS_AC = 0x40000;
 
 // The registers an interrupt, exception or system call saves, in the
 // order trap.S pushes them (lowest address first).

@@ -118,4 +118,8 @@ enum kstat_id : int {
     KSTAT_RCU_LONGEST_GP_NS = 10,
     KSTAT_IRQS = 11,           // interrupts on CPU arg
     KSTAT_PREEMPT_COUNT = 12,  // the caller's CPU preemption count (always 0 from user)
+    KSTAT_RESERVE_PAGES = 13,  // free pages kept for the kernel: user allocations stop above
+    KSTAT_NPROC_MAX = 14,      // the process table's size (fork: -EAGAIN beyond)
+    KSTAT_USER_REFUSALS = 15,  // allocations for user programs refused so far (-ENOMEM)
+    KSTAT_COUNT = 16           // (one past the last statistic)
 };

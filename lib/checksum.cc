@@ -35,7 +35,34 @@ inline uint64_t fmix(uint64_t h) {
     return h;
 }
 
+// prefix_state(b, n, &tail, &shift): h after every full word of an n-byte
+// input but the one holding byte n-1 (n >= 1); `tail` gets that word's
+// bytes before byte n-1, and `shift` the bit position of byte n-1 in it.
+uint64_t prefix_state(const unsigned char* b, size_t n, uint64_t* tail, size_t* shift) {
+    uint64_t h = SEED ^ (uint64_t(n) * M1);
+    size_t last_word = (n - 1) / 8 * 8;
+    for (size_t i = 0; i < last_word; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, b + i, 8);
+        h = step(h, w);
+    }
+    uint64_t t = 0;
+    for (size_t k = 0; last_word + k < n - 1; ++k) t |= uint64_t(b[last_word + k]) << (8 * k);
+    *tail = t;
+    *shift = 8 * (n - 1 - last_word);
+    return h;
+}
+
 }  // namespace
+
+void ls_checksum_last_byte(const void* p, size_t n, const unsigned char* cand, int k, uint64_t* out) {
+    uint64_t tail;
+    size_t shift;
+    uint64_t h = prefix_state(static_cast<const unsigned char*>(p), n, &tail, &shift);
+    for (int c = 0; c < k; ++c) {
+        out[c] = fmix(step(h, tail | (uint64_t(cand[c]) << shift))) & 0x7fffffffffffffffull;
+    }
+}
 
 uint64_t ls_checksum(const void* p, size_t n) {
     const unsigned char* b = static_cast<const unsigned char*>(p);

@@ -18,3 +18,11 @@
 //  * Not cryptographic; it detects accidents, not adversaries.
 //  * Cost: one multiply-rotate step per 8 bytes; no SSE, no libc calls.
 uint64_t ls_checksum(const void* p, size_t n);
+
+// ls_checksum_last_byte(p, n, cand, k, out): out[c] = the checksum of the
+// n bytes that are p's first n-1 bytes followed by byte cand[c], for each
+// of the k candidates; n >= 1. The shared part is hashed once. With it a
+// program recovers a struct it may only read through sys_lsread (a
+// checksum of a prefix): byte i is the candidate whose checksum equals
+// sys_lsread(scheme, i + 1) once bytes 0..i-1 are known (user/lswriters.cc).
+void ls_checksum_last_byte(const void* p, size_t n, const unsigned char* cand, int k, uint64_t* out);

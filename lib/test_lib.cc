@@ -477,6 +477,39 @@ void test_checksum() {
     }
 }
 
+// ls_checksum_last_byte agrees with ls_checksum for every length and every
+// candidate byte, and so recovers a buffer from its prefix checksums.
+void test_checksum_last_byte() {
+    unsigned char a[64], cand[256];
+    for (int c = 0; c < 256; ++c) cand[c] = (unsigned char)c;
+    bool ok = true;
+    for (size_t n = 1; n <= sizeof(a); ++n) {
+        for (size_t i = 0; i < n; ++i) a[i] = (unsigned char)(i * 37 + n);
+        uint64_t out[256];
+        ls_checksum_last_byte(a, n, cand, 256, out);
+        for (int c = 0; c < 256; ++c) {
+            a[n - 1] = (unsigned char)c;
+            ok &= out[c] == ls_checksum(a, n);
+        }
+    }
+    CHECK(ok);
+    // Recover a buffer byte by byte, as user/lswriters.cc does.
+    unsigned char secret[LS_SIZE], got[LS_SIZE];
+    for (size_t i = 0; i < LS_SIZE; ++i) secret[i] = (unsigned char)(i * 131 + (i >> 7));
+    bool recovered = true;
+    for (size_t i = 0; i < 300; ++i) {
+        uint64_t out[256], want = ls_checksum(secret, i + 1);
+        ls_checksum_last_byte(got, i + 1, cand, 256, out);
+        int found = -1;
+        for (int c = 0; c < 256; ++c) {
+            if (out[c] == want) found = c;
+        }
+        recovered &= found == secret[i];
+        got[i] = (unsigned char)(found < 0 ? 0 : found);
+    }
+    CHECK(recovered);
+}
+
 // ---------------------------------------------------------------- abi.hh
 
 void test_abi() {
@@ -516,6 +549,7 @@ int main() {
     test_printf_truncation();
     test_vformat();
     test_checksum();
+    test_checksum_last_byte();
     test_abi();
     host::printf("test_lib: %d checks (%d printf comparisons with host snprintf), %d failures\n",
                  g_checks, g_fmt_cases, g_failures);
