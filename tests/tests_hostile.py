@@ -5,33 +5,31 @@ user/lswriters.cc; each explains what it checks.
 
 How each test was shown to fail (each variant built in a scratch copy of
 the tree, never committed):
-  - hostile-fuzz-*: before the fixes it found them: RFLAGS.NT not cleared
-    on syscall entry (kernel #GP at trap_return's iretq within a second),
-    DF not cleared on interrupt entry ("poison corrupted: heap object"
-    within seconds), two processes swapping CPUs with sys_setcpu
-    (deadlock: TIMEOUT), exec refusing exactly 32 arguments (VIOLATION).
-    With user_range_ok's overflow check (n > USER_TOP - va) removed, a
-    range whose end wraps around 2^64 passes the check and the kernel
-    copies from it: VIOLATION or a kernel page fault. With sys_waitpid's
-    status check removed, waitpid with a bad status pointer and a live
-    child reaps the child and faults in the kernel: PANIC.
+  - hostile-fuzz-*: before their fixes it found four kernel bugs: RFLAGS.NT
+    not cleared on syscall entry (kernel #GP at trap_return's iretq within
+    a second), DF not cleared on interrupt entry ("poison corrupted: heap
+    object" within seconds), two processes swapping CPUs with sys_setcpu
+    (both CPUs deadlocked: TIMEOUT), exec refusing exactly 32 arguments
+    (VIOLATION). With user_range_ok's overflow check (n > USER_TOP - va)
+    removed, a range whose end wraps around 2^64 passes and the kernel
+    reads it: PANIC (kernel page fault in serial_write) after 3 s. With
+    sys_waitpid's status check removed: FAIL at once (the fuzzer's probe
+    of its address space, which relies on that -EFAULT, finds no end).
   - hostile-faults-2: with the breakpoint gate's DPL back to 0, int3 is a
-    #GP (status 269, expected 259): FAIL; with proc_kill_current exiting
-    with status 1, every case FAILs; a kernel that panicked on user faults
-    fails the PANIC check.
-  - hostile-exhaustion-2: with no process limit (NPROC ignored) the fork
-    bomb ends in -ENOMEM, not -EAGAIN: FAIL; with no reserve (user
-    allocations allowed to take every page) the memory hog leaves fewer
-    free pages than the reserve: FAIL; with pt_clone's failure path not
-    freeing the half-built page table, pages leak after the hog: LEAKED.
+    #GP (status 269, expected 259): FAIL.
+  - hostile-exhaustion-2: with no process limit the fork bomb reaches 3806
+    processes and ends in -ENOMEM, not -EAGAIN: FAIL; with no reserve
+    (user allocations may take every page) the memory hog leaves 29 free
+    pages, below the reserve: FAIL; with pt_clone's failure path not
+    freeing the half-built copy, pages leak after the memory hog: LEAKED.
   - hostile-lswriters-*: with LS_RCU's writer copying the struct outside
     its lock (lost updates), 3 of 4 runs of 3 rounds FAIL ("not that
     writer's last covering it"); with sys_lswrite writing the readable
     part of a buffer that runs onto an unmapped page before returning
-    -EFAULT, FAIL ("a write that failed"); with ls_rcu_write publishing
-    the new struct before copying the user's bytes into it under memory
-    pressure... see the README section "Hostile input" for the ones not
-    listed here.
+    -EFAULT: FAIL ("after solo write 10 the struct is not what it must
+    be"); with ls_rcu_write returning -ENOMEM under memory pressure for a
+    write it did publish: hostile-lswriters-rcu-hog-2 FAILs ("not that
+    writer's last covering it").
 """
 
 import re

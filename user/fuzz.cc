@@ -416,7 +416,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     progname = "fuzz";                  // argv's strings get overwritten below
-    find_layout(argv[0]);
+    if (!find_layout(argv[0])) {
+        printf("fuzz: VIOLATION: sys_waitpid(no child, unmapped status) is not -EFAULT; "
+               "cannot probe the address space\n");
+        return 1;
+    }
     int ncpu = sys_ncpu(), nworkers = int(per_cpu) * ncpu;
     printf("fuzz: seed %ld, %d workers on %d CPUs, %ld s; stack %#lx-%#lx, image end %#lx\n", seed, nworkers,
            ncpu, seconds, stack_low, stack_top, image_end);

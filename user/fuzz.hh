@@ -270,12 +270,15 @@ void random_name(worker& w, char* dst, size_t len) {
 bool writable(uintptr_t a) { return sys_waitpid(0x7fffffff, reinterpret_cast<int*>(a)) == -ECHILD; }
 
 // find_layout(argv0): where the stack and .bss end, by probing.
-void find_layout(const char* argv0) {
+// False if the probes find no end (waitpid takes any pointer: a bug).
+bool find_layout(const char* argv0) {
+    constexpr uintptr_t MAX_PROBE = 64 << 20;   // no program or stack is this big
     stack_top = (uintptr_t(argv0) | (PAGE - 1)) + 1;
     stack_low = stack_top - PAGE;
-    while (writable(stack_low - PAGE)) stack_low -= PAGE;
+    while (writable(stack_low - PAGE) && stack_top - stack_low < MAX_PROBE) stack_low -= PAGE;
     image_end = round_up_page(uintptr_t(rw_area) + sizeof(rw_area));
-    while (writable(image_end)) image_end += PAGE;
+    while (writable(image_end) && image_end < MAX_PROBE) image_end += PAGE;
+    return stack_top - stack_low < MAX_PROBE && image_end < MAX_PROBE && !writable(8);
 }
 
 }  // namespace fuzz
