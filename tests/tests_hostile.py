@@ -108,9 +108,14 @@ test("hostile-exhaustion-2", prog="hostile", ncpu=2, timeout=180, reject=HOSTILE
 # hog some good writes fail with -ENOMEM and must leave no trace either.
 test("hostile-lswriters-rcu-2", prog="lswriters", args=["rcu", "3"], ncpu=2, timeout=120,
      reject=HOSTILE_REJECT, expect=[r"^lswriters: rcu: PASS: "])
+# Under the hog, free memory sits at the kernel's reserve (the hog's own line
+# says it was refused), so writes may fail with -ENOMEM. How many do varies
+# from none to hundreds: call_rcu makes writers reclaim when memory is low,
+# and that races with the hog. So the count is reported, not required.
 test("hostile-lswriters-rcu-hog-2", prog="lswriters", args=["rcu", "2", "4", "hog"], ncpu=2, timeout=180,
      reject=HOSTILE_REJECT,
-     expect=[r"^lswriters: rcu: PASS: .*; [1-9]\d* good writes refused with -ENOMEM by the writers"])
+     expect=[r"^hostile: memhog: .* refused with -ENOMEM",
+             r"^lswriters: rcu: PASS: .*; \d+ good writes refused with -ENOMEM by the writers"])
 test("hostile-lswriters-hazptr-4", prog="lswriters", args=["hazptr", "2"], ncpu=4, timeout=120,
      reject=HOSTILE_REJECT, expect=[r"^lswriters: hazptr: PASS: "])
 for _scheme in ("rcu", "spinlock", "rwlock", "hazptr", "refcount", "diffref", "lopsided"):
