@@ -63,6 +63,8 @@ class StripTest(unittest.TestCase):
 
     def test_the_tree_has_regions_for_every_pset(self):
         found = {r[0] for rs in handout.scan_all().values() for r in rs}
+        if not found:
+            self.skipTest("a student handout: no solution regions")
         self.assertEqual(found, set(handout.psets.PSETS))
 
 
