@@ -32,6 +32,7 @@ from pathlib import Path
 TESTS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS_DIR))
 
+import handout  # noqa: E402
 import psets  # noqa: E402
 import qemu  # noqa: E402
 
@@ -98,7 +99,6 @@ def main(argv: list[str]) -> int:
                         help="do not grade the solution tree")
     parser.add_argument("--jobs", "-j", type=int, default=2)
     ns = parser.parse_args(argv)
-    import handout
     try:
         marked = handout.scan_all()
     except handout.MarkerError as err:

@@ -93,30 +93,9 @@ int main(int argc, char**) {
     long before = settled_free_pages();
     int bad = 0;
     for (const fault_case& c : cases) {
-        int pid = sys_fork();
-        if (pid < 0) die("fork failed: %d", pid);
-        if (pid == 0) {
-            c.fn();
-            printf("faults: %s did not fault\n", c.name);
-            sys_exit(1);
-        }
-        int status = -1;
-        int got = sys_waitpid(pid, &status);
-        bool ok = got == pid && (status == 256 + c.vector || status == 256 + c.vector_qemu);
-        char also[16] = "";
-        if (c.vector_qemu >= 0) snprintf(also, sizeof(also), " or %d", 256 + c.vector_qemu);
-        printf("faults: child %d (%s): status %d, expected %d%s: %s\n", pid, c.name, status, 256 + c.vector,
-               also, ok ? "ok" : "FAILED");
-        bad += !ok;
+        bad += !fault_in_child(c.name, c.fn, 256 + c.vector, c.vector_qemu >= 0 ? 256 + c.vector_qemu : -1);
     }
-    // The kernel and this process run on: fork, exit and wait still work.
-    int pid = sys_fork();
-    if (pid == 0) sys_exit(0);
-    int status = -1;
-    if (sys_waitpid(pid, &status) != pid || status != 0) {
-        printf("faults: a normal child after the faults exited with %d: FAILED\n", status);
-        ++bad;
-    }
+    bad += !normal_child_exits();   // the kernel and this process run on
     long after = settled_free_pages();
     printf("faults: free pages before %ld after %ld: %s\n", before, after, before == after ? "ok" : "FAILED");
     bad += before != after;

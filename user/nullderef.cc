@@ -46,29 +46,8 @@ int main(int argc, char**) {
         return 2;
     }
     int bad = 0;
-    for (const fault_case& c : cases) {
-        int pid = sys_fork();
-        if (pid < 0) die("fork failed: %d", pid);
-        if (pid == 0) {
-            c.fn();
-            printf("nullderef: %s did not fault\n", c.name);
-            sys_exit(1);
-        }
-        int status = -1;
-        int got = sys_waitpid(pid, &status);
-        bool ok = got == pid && status == c.status;
-        printf("nullderef: child %d (%s): status %d, expected %d: %s\n", pid, c.name, status,
-               c.status, ok ? "ok" : "FAILED");
-        bad += !ok;
-    }
-    // The kernel and this process run on.
-    int pid = sys_fork();
-    if (pid == 0) sys_exit(0);
-    int status = -1;
-    if (sys_waitpid(pid, &status) != pid || status != 0) {
-        printf("nullderef: a normal child after the faults exited with %d\n", status);
-        ++bad;
-    }
+    for (const fault_case& c : cases) bad += !fault_in_child(c.name, c.fn, c.status);
+    bad += !normal_child_exits();   // the kernel and this process run on
     if (bad) {
         printf("nullderef: FAILED (%d)\n", bad);
         return 1;

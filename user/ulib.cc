@@ -78,6 +78,33 @@ long atol_or(const char* s, long fallback) {
     return s && parse_long(s, &v) ? v : fallback;
 }
 
+bool fault_in_child(const char* what, void (*fn)(), int expected, int alternative) {
+    int pid = sys_fork();
+    if (pid < 0) die("fork failed: %d", pid);
+    if (pid == 0) {
+        fn();
+        printf("%s: %s did not fault\n", progname, what);
+        sys_exit(1);
+    }
+    int status = -1;
+    int got = sys_waitpid(pid, &status);
+    bool ok = got == pid && (status == expected || (alternative >= 0 && status == alternative));
+    char also[16] = "";
+    if (alternative >= 0) snprintf(also, sizeof(also), " or %d", alternative);
+    printf("%s: child %d (%s): status %d, expected %d%s: %s\n", progname, pid, what, status, expected,
+           also, ok ? "ok" : "FAILED");
+    return ok;
+}
+
+bool normal_child_exits() {
+    int pid = sys_fork();
+    if (pid == 0) sys_exit(0);
+    int status = -1;
+    if (pid > 0 && sys_waitpid(pid, &status) == pid && status == 0) return true;
+    printf("%s: a normal child after the faults exited with %d: FAILED\n", progname, status);
+    return false;
+}
+
 // The runtime entry: argc in rdi, argv in rsi (set by the kernel's exec).
 extern int main(int argc, char** argv);
 extern "C" [[noreturn]] void user_start(int argc, char** argv) {

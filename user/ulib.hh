@@ -61,3 +61,11 @@ int spawn(const char* name, const char* const* argv);
 // xorshift random numbers.
 uint64_t rand64(uint64_t* state);
 long atol_or(const char* s, long fallback);
+// fault_in_child(what, fn, expected, alternative): fork a child that runs
+// fn, which must fault; wait for it and print "PROG: child PID (WHAT):
+// status S, expected E[ or A]: ok|FAILED". True if the status is
+// `expected` (or `alternative`, when >= 0). Used by nullderef and faults.
+bool fault_in_child(const char* what, void (*fn)(), int expected, int alternative = -1);
+// normal_child_exits(): fork a child that exits 0 at once and wait for it:
+// after faults, fork, exit and wait still work. Says FAILED if not.
+bool normal_child_exits();
