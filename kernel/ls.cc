@@ -28,15 +28,20 @@ long sys_lsread(uint64_t scheme, uint64_t len) {
 }
 
 // sys_lswrite: the user's bytes are copied into the kernel before the
-// scheme sees them, so a bad pointer fails before anything changes.
+// scheme sees them, so a bad pointer fails before anything changes. A
+// short write is copied on the kernel stack: it needs no memory, so a
+// scheme that writes in place (spinlock, rwlock, none) can always take it,
+// even when a memory hog leaves user allocations nothing.
 long sys_lswrite(uint64_t scheme, uint64_t buf, uint64_t len) {
     const ls_scheme* s = scheme < LS_NSCHEMES ? schemes[scheme] : nullptr;
     if (!s || len > LS_SIZE) return -EINVAL;
     if (!user_range_ok(current()->pagetable, buf, len, false)) return -EFAULT;
-    char* data = static_cast<char*>(kmalloc(len ? len : 1, alloc_for::user));
+    constexpr size_t ON_STACK = 256;
+    char small[ON_STACK];
+    char* data = len <= ON_STACK ? small : static_cast<char*>(kmalloc(len, alloc_for::user));
     if (!data) return -ENOMEM;
     memcpy(data, reinterpret_cast<const char*>(buf), len);
     long r = s->write(data, len);
-    kfree(data);
+    if (data != small) kfree(data);
     return r;
 }
