@@ -7,6 +7,7 @@
 #include "kernel.hh"
 #include "console.hh"
 #include "cpu.hh"
+#include "apic.hh"
 #include "printf.hh"
 #include <stdarg.h>
 
@@ -51,8 +52,17 @@ void console_enable_input() {
 }
 
 // console_panic_mode(): from now on, write without taking the lock (the
-// lock may be held by a CPU that panic stopped).
-void console_panic_mode() { panicking_output = true; }
+// lock may be held by a CPU that panic stopped). A CPU in the middle of a
+// line holds the lock with interrupts off, so the stop IPI reaches it only
+// after the line; under a loaded host that can take longer than panic's
+// wait, and the two outputs mixed ("startin\ngP ktest\nANIC:"). So first
+// wait, for at most 200 ms, to take the lock (and keep it: the panicking
+// CPU owns the console from now on).
+void console_panic_mode() {
+    uint64_t give_up = clock_ns() + 200000000;
+    while (!console_lock.try_lock() && clock_ns() < give_up) cpu_relax();
+    panicking_output = true;
+}
 
 void console_write(const char* s, size_t n) {
     if (panicking_output) {
