@@ -54,12 +54,28 @@ int reap_all() {
     sys_exit(2);
 }
 
-// hold_until_orphaned(status): sleep until the parent has exited (the
-// kernel re-parents orphans to process 1), then exit with `status`.
+// The parent this process was started by (main reads it first thing, a
+// forked child sets it to the forking process's pid).
+int start_parent;
+
+// hold_until_orphaned(status): sleep until `start_parent` has exited, then
+// exit with `status`. A parent that exits re-parents us to process 1, so
+// "orphaned" is "the parent is no longer start_parent", or the parent is
+// process 1 already: the parent may have exited before we even looked (a
+// slow host), and process 1 itself never exits, so waiting for it would
+// hang. (Reading the parent only when holding begins would find process 1
+// after such an early exit, and wait for it forever.)
 [[noreturn]] void hold_until_orphaned(int status) {
-    int parent = sys_getppid();
-    while (sys_getppid() == parent) sys_msleep(5);
+    while (start_parent != 1 && sys_getppid() == start_parent) sys_msleep(5);
     sys_exit(status);
+}
+
+// fork_held(): sys_fork, with the child's start_parent set to this process.
+int fork_held() {
+    int me = sys_getpid();
+    int pid = sys_fork();
+    if (pid == 0) start_parent = me;
+    return pid;
 }
 
 // forkbomb(ms): see the top. Every process forks until fork fails, then
@@ -71,7 +87,7 @@ int forkbomb(long ms) {
     int bits = 0;
     bool root = true;
     for (;;) {
-        int pid = sys_fork();
+        int pid = fork_held();
         if (pid == 0) {
             root = false;             // the child joins the bomb
             continue;
@@ -127,7 +143,7 @@ int memhog(long ms) {
     }
     // Then small copies of this process, until fork fails.
     for (;;) {
-        int pid = sys_fork();
+        int pid = fork_held();
         if (pid == 0) hold_until_orphaned(0);
         if (pid < 0) {
             bits |= error_bit(pid);
@@ -271,6 +287,7 @@ int whole_test() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    start_parent = sys_getppid();
     if (argc == 1) return whole_test();
     long ms = argc > 2 ? atol_or(argv[2], -1) : -1;
     if (ms < 0 || ms > 600000) usage();
