@@ -127,6 +127,43 @@ long ktest_spin(long ms, bool preemptible) {
     return wanted ? 1 : 0;
 }
 
+// ktest_hold_gp(max_ms): hold up the running grace period on purpose: a
+// read section with interrupts off too, so that nothing on this CPU changes
+// while others look at it (GDB, `ktest state`: an interrupt handler would
+// raise the count for a moment). It ends when someone asks for a later
+// grace period (rcu_later_gp_requested), which is an event, not a time: a
+// slow host cannot make it end early. max_ms only guards against waiting
+// forever: then it returns -1.
+std::atomic<int> gp_holders{0};
+long ktest_hold_gp(long max_ms) {
+    rcu_read_guard rg;
+    irq_guard ig;
+    gp_holders.fetch_add(1);
+    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
+    long result = 0;
+    while (!rcu_later_gp_requested()) {
+        if (clock_ns() > give_up) {
+            log_printf("ktest hold-gp: nobody asked for a later grace period in %ld ms", max_ms);
+            result = -1;
+            break;
+        }
+        cpu_relax();
+    }
+    gp_holders.fetch_sub(1);
+    return result;
+}
+
+// ktest_hold_gp_ready(max_ms): sleep until some CPU is inside hold-gp (so
+// a grace period that starts now waits for it); -1 after max_ms.
+long ktest_hold_gp_ready(long max_ms) {
+    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
+    while (gp_holders.load() == 0) {
+        if (clock_ns() > give_up) return -1;
+        msleep(1);
+    }
+    return 0;
+}
+
 // ktest_state(): not a test: the kernel's own view of what GDB's grace-cpus,
 // grace-rcu and grace-ps show (tests/gdb/grace.py), in lines a test can
 // parse: "state: ncpu N", one "state: cpuI ..." line per CPU, the "rcu: ..."
@@ -174,6 +211,8 @@ long run_ktest(const char* name, long arg) {
     if (strcmp(name, "timer") == 0) return ktest_timer(arg > 0 ? arg : 1000);
     if (strcmp(name, "spin") == 0) return ktest_spin(arg, true);
     if (strcmp(name, "spin-nopreempt") == 0) return ktest_spin(arg, false);
+    if (strcmp(name, "hold-gp") == 0) return ktest_hold_gp(arg > 0 ? arg : 60000);
+    if (strcmp(name, "hold-gp-ready") == 0) return ktest_hold_gp_ready(arg > 0 ? arg : 60000);
     if (strcmp(name, "rcu-barrier") == 0) { rcu_barrier(); return 0; }
     { long ktest_bench(const char*, long); if (long b = ktest_bench(name, arg); b != -ENOENT) return b; }  // ktest_bench.cc
     long ktest_faults(const char*, long);   // ktest_faults.cc

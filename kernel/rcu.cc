@@ -351,6 +351,11 @@ void rcu_barrier() {
 
 uint64_t rcu_completed_gp() { return rcu_state.gp_seq.load() / 2; }
 
+bool rcu_later_gp_requested() {
+    uint64_t seq = rcu_state.gp_seq.load();
+    return (seq & 1) && __atomic_load_n(&rcu_state.gp_seq_needed, __ATOMIC_RELAXED) > seq + 1;
+}
+
 void rcu_print_state() {
     char cbs[8 * MAXCPU] = "";
     size_t n = 0;

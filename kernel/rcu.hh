@@ -123,6 +123,9 @@ struct rcu_stats {
 };
 rcu_stats rcu_get_stats();
 uint64_t rcu_completed_gp();
+// rcu_later_gp_requested(): someone (synchronize_rcu, call_rcu) wants a
+// grace period that can only start after the one running now ends.
+bool rcu_later_gp_requested();
 // rcu_print_state(): one line, "rcu: gp_seq S completed C running R owe MASK
 // cbs N0,N1,...": what GDB's grace-rcu shows, printed by the kernel itself
 // (`ktest state`), so that tests can compare the two.

@@ -1,4 +1,4 @@
-// user/gdbdemo.cc: `gdbdemo [SPIN_MS]`: put the kernel in a known state,
+// user/gdbdemo.cc: `gdbdemo [MAX_MS]`: put the kernel in a known state,
 // then write LS_RCU, to look at in GDB (README "Debugging with GDB";
 // tests/tests_gdb.py drives it). Needs 2 CPUs or more.
 //
@@ -16,10 +16,12 @@
 //  1. writes "gdbdemo SCHEME #1".."#3" to every scheme but rcu and none
 //     (three writes, so hazptr and refcount have old structs to reclaim);
 //  2. starts a child that exits at once (reaped in step 3), and a spinner
-//     pinned to CPU 1 that spins in the kernel with preemption off for
-//     SPIN_MS (default 2000) ms (`ktest spin-nopreempt`): it is inside a
-//     read section, so it holds every grace period up meanwhile. It writes
-//     "gdbdemo spinner" to LS_NONE first, which tells us it has started;
+//     pinned to CPU 1 that holds a read section in the kernel, with
+//     interrupts off, until someone asks for a grace period after the
+//     running one (`ktest hold-gp`; at most MAX_MS, default 60000, ms):
+//     it holds every grace period up meanwhile, and nothing on CPU 1
+//     changes while GDB looks. It writes "gdbdemo spinner" to LS_NONE
+//     first, and `ktest hold-gp-ready` tells us when it holds;
 //  3. reaps the first child: its `proc` is freed with rcu_free, so a
 //     callback on CPU 0 waits for a grace period that CPU 1 holds up;
 //  4. sleeps 20 ms (CPU 0 passes through the scheduler: it no longer owes
@@ -27,7 +29,8 @@
 //     bytes, "gdbdemo: ls SCHEME checksum C first TEXT", and the kernel's
 //     own view of CPUs, RCU and processes (`ktest state`);
 //  5. writes "gdbdemo rcu" to LS_RCU: with ls_sync=1 the writer calls
-//     synchronize_rcu (the breakpoint) and waits there for the spinner.
+//     synchronize_rcu (the breakpoint), which asks for the next grace
+//     period: the spinner lets go, and the writer's wait ends.
 // Then it waits for the spinner, prints "gdbdemo: done" and exits 0.
 #include "ulib.hh"
 
@@ -41,19 +44,19 @@ void write_text(int scheme, const char* text) {
     if (r != 0) die("sys_lswrite(%s) failed: %ld", ls_scheme_name(scheme), r);
 }
 
-// spinner(ms): on CPU 1, announce itself, then hold a read section for ms.
-[[noreturn]] void spinner(long ms) {
+// spinner(max_ms): on CPU 1, announce itself, then hold the running grace
+// period until a later one is wanted (or max_ms passes: status 1).
+[[noreturn]] void spinner(long max_ms) {
     if (sys_setcpu(1) != 0) die("cannot run on CPU 1: boot with NCPU=2 or more");
     write_text(LS_NONE, SPINNER_TEXT);
-    sys_ktest("spin-nopreempt", ms);
-    sys_exit(0);
+    sys_exit(sys_ktest("hold-gp", max_ms) == 0 ? 0 : 1);
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-    long spin_ms = argc > 1 ? atol_or(argv[1], -1) : 2000;
-    if (spin_ms <= 0 || argc > 2) {
-        dprintf(2, "usage: gdbdemo [SPIN_MS]\n");
+    long max_ms = argc > 1 ? atol_or(argv[1], -1) : 60000;
+    if (max_ms <= 0 || argc > 2) {
+        dprintf(2, "usage: gdbdemo [MAX_MS]\n");
         return 2;
     }
     if (sys_ncpu() < 2) die("needs 2 CPUs or more (NCPU=2)");
@@ -72,10 +75,10 @@ int main(int argc, char** argv) {
     int zombie = sys_fork();
     if (zombie == 0) sys_exit(0);
     int spinner_pid = sys_fork();
-    if (spinner_pid == 0) spinner(spin_ms);
+    if (spinner_pid == 0) spinner(max_ms);
     uint64_t started = ls_checksum(SPINNER_TEXT, sizeof(SPINNER_TEXT));
     while (uint64_t(sys_lsread(LS_NONE, sizeof(SPINNER_TEXT))) != started) sys_msleep(1);
-    sys_msleep(20);                       // it is spinning now
+    if (sys_ktest("hold-gp-ready", max_ms) != 0) die("the spinner did not start holding");
     if (sys_waitpid(zombie, nullptr) != zombie) die("waitpid(%d) failed", zombie);
     sys_msleep(20);
     printf("gdbdemo: pid %d, spinner pid %d on cpu 1, reaped pid %d\n", sys_getpid(),
@@ -91,7 +94,9 @@ int main(int argc, char** argv) {
     }
     sys_ktest("state");
     write_text(LS_RCU, RCU_TEXT);         // with ls_sync=1: synchronize_rcu
-    if (sys_waitpid(spinner_pid, nullptr) != spinner_pid) die("waitpid(%d) failed", spinner_pid);
+    int status = -1;
+    if (sys_waitpid(spinner_pid, &status) != spinner_pid) die("waitpid(%d) failed", spinner_pid);
+    if (status != 0) die("the spinner gave up: no later grace period was asked for");
     printf("gdbdemo: done\n");
     return 0;
 }
