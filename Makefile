@@ -176,8 +176,8 @@ JOBS ?= 2
 check: all test-lib
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tests/test_handout.py
-	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) --jobs $(JOBS)
-	$(if $(TESTS),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
+	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
+	$(if $(TESTS)$(REPEAT),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
 
 # check-psets: each pset's handout builds, boots, keeps the earlier psets'
 # marks and scores zero on its own; and the solution scores full marks.

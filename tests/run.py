@@ -2,7 +2,7 @@
 """Run the Grace test suite (in the spirit of MIT gradelib / Pintos `make check`).
 
     python3 tests/run.py [--list] [--stress] [--jobs J] [--verbose]
-                         [NAME_OR_PATTERN ...]
+                         [--repeat N] [NAME_OR_PATTERN ...]
 
 Tests are declared in tests/tests.py with testlib.test() (see testlib.py).
 Each test boots build/kernel.bin in QEMU via tests/qemu.py and judges the
@@ -24,6 +24,9 @@ its last 25 lines are shown.  The last line is "N passed, N failed" (and
 Exit status: 0 all passed (or skipped); 1 a test failed or no test matched; 2 the kernel
 is not built (or QEMU cannot be installed); 130 interrupted.
 --jobs J runs J QEMUs at once; --verbose also shows each test's console.
+--repeat N (make check REPEAT=N) runs the selection N times back to back
+and ends with each test that failed at least once, its failure count and
+its reasons: the way to find a flaky test.
 """
 
 from __future__ import annotations
@@ -205,10 +208,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="run J tests at once (default 1)")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="show each test's console output")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run the selection N times; report failure counts per test")
     ns = parser.parse_args(argv)
     if ns.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if ns.repeat < 1:
+        parser.error("--repeat must be at least 1")
     return ns
+
+
+def report_repeats(rounds: list[list[Outcome]]) -> int:
+    """After --repeat N: every test that failed at least once, with its
+    count and reasons; returns how many tests failed at least once."""
+    failures: dict[str, list[str]] = {}
+    for outcomes in rounds:
+        for o in outcomes:
+            if o.verdict not in (testlib.PASS, testlib.SKIP):
+                failures.setdefault(o.spec.name, []).append(f"{o.verdict} {o.reason}".strip())
+    n = len(rounds)
+    print(f"== {n} runs of {len(rounds[0])} tests: "
+          f"{len(failures)} tests failed at least once")
+    for name, reasons in sorted(failures.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(reasons)}/{n}  {name}")
+        for reason in reasons:
+            print(f"         {reason}")
+    return len(failures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,12 +260,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run.py: {path.relative_to(REPO)} not found: run 'make' first")
             return 2
     qemu.ensure_qemu()
+    rounds = []
     try:
-        outcomes = run_all(chosen, ns.jobs, ns.verbose)
+        for i in range(ns.repeat):
+            if ns.repeat > 1:
+                print(f"== run {i + 1} of {ns.repeat}", flush=True)
+            rounds.append(run_all(chosen, ns.jobs, ns.verbose))
     except KeyboardInterrupt:
         qemu.kill_all()
         print("\nrun.py: interrupted", file=sys.stderr)
+        if len(rounds) > 1:
+            report_repeats(rounds)
         return 130
+    if ns.repeat > 1:
+        return 1 if report_repeats(rounds) else 0
+    outcomes = rounds[0]
     failed = [o.spec.name for o in outcomes if o.verdict not in (testlib.PASS, testlib.SKIP)]
     skipped = [o.spec.name for o in outcomes if o.verdict == testlib.SKIP]
     if failed:
