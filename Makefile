@@ -39,7 +39,7 @@ KERNEL_FLAGS := $(COMMON_FLAGS) -mno-red-zone -mcmodel=kernel -fcheck-new -Ikern
 USER_FLAGS := $(COMMON_FLAGS) -Iuser -static
 
 LIB_SRCS := $(filter-out lib/test_lib.cc,$(wildcard lib/*.cc))
-KERNEL_SRCS := $(wildcard boot/*.S) $(wildcard kernel/*.S) $(wildcard kernel/*.cc) $(LIB_SRCS)
+KERNEL_SRCS := $(wildcard boot/*.S) $(wildcard kernel/*.S) $(wildcard kernel/*.cc kernel/*/*.cc) $(LIB_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
 # A program is any user/NAME.cc that defines main: no list to edit.
 MAIN_RE := ^\s*int\s+main\s*[(]
@@ -53,7 +53,7 @@ all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
-# checked by tests/qemu.py when it is first needed.)
+# checked by tools/qemu.py when it is first needed.)
 DEPS := $(CXX):g++ $(LD):binutils $(OBJCOPY):binutils $(PYTHON):python3
 deps:
 	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d##*:}"; done; \
@@ -129,10 +129,10 @@ QEMU_OPTS := --ncpu $(NCPU) $(foreach o,$(OPTS),--opt $(o)) --kernel $(BUILD)/ke
 
 run: all
 	@echo "Grace: booting with NCPU=$(NCPU); quit QEMU with Ctrl-a x"
-	$(Q)$(PYTHON) tests/qemu.py --interactive $(QEMU_OPTS)
+	$(Q)$(PYTHON) tools/qemu.py --interactive $(QEMU_OPTS)
 
 run-%: all
-	$(Q)$(PYTHON) tests/qemu.py --timeout $(TIMEOUT) $(QEMU_OPTS) -- $* $(ARGS)
+	$(Q)$(PYTHON) tools/qemu.py --timeout $(TIMEOUT) $(QEMU_OPTS) -- $* $(ARGS)
 
 # --- debugging with GDB (README: "Debugging with GDB") --------------------
 # run-gdb-NAME starts QEMU stopped, GDB stub on 127.0.0.1:GDBPORT (a port
@@ -144,11 +144,11 @@ GDBPORT ?= $(shell expr 12000 + `id -u` % 5000)
 GDBINIT ?= $(BUILD)/gdbinit
 GDB_PROGRAM ?= $(shell cat $(BUILD)/gdb-program 2>/dev/null || echo sh)
 
-# write_gdbinit: tests/gdb/gdbinit.in -> $(GDBINIT) for program $(1).
+# write_gdbinit: tools/gdb/gdbinit.in -> $(GDBINIT) for program $(1).
 define write_gdbinit
 	@mkdir -p $(dir $(GDBINIT))
 	@sed -e 's|@KERNEL@|$(abspath $(BUILD))/kernel.elf|' -e 's|@PROGRAM@|$(abspath $(BUILD))/bin/$(1)|' \
-	  -e 's|@GRACE_PY@|$(CURDIR)/tests/gdb/grace.py|' -e 's|@PORT@|$(GDBPORT)|' tests/gdb/gdbinit.in > $(GDBINIT)
+	  -e 's|@GRACE_PY@|$(CURDIR)/tools/gdb/grace.py|' -e 's|@PORT@|$(GDBPORT)|' tools/gdb/gdbinit.in > $(GDBINIT)
 endef
 
 run-gdb: run-gdb-$(if $(NAME),$(NAME),sh)
@@ -159,7 +159,7 @@ run-gdb-%: all
 	$(call write_gdbinit,$*)
 	@echo "Grace: QEMU waits for GDB on 127.0.0.1:$(GDBPORT) ($* as process 1, NCPU=$(NCPU))."
 	@echo "       In another terminal: make gdb   (or: gdb -x $(GDBINIT)). Quit QEMU: Ctrl-a x"
-	$(Q)$(PYTHON) tests/qemu.py --interactive --gdb $(GDBPORT) $(QEMU_OPTS) -- $* $(ARGS)
+	$(Q)$(PYTHON) tools/qemu.py --interactive --gdb $(GDBPORT) $(QEMU_OPTS) -- $* $(ARGS)
 
 # gdbinit: only write $(GDBINIT) (for GDB_PROGRAM; tests/tests_gdb.py).
 gdbinit:
@@ -190,7 +190,7 @@ $(BUILD)/test_lib: lib/test_lib.cc lib/printf.cc lib/checksum.cc lib/printf.hh l
 	@mkdir -p $(@D)
 	$(Q)g++ -O2 -fno-builtin -Ilib lib/test_lib.cc lib/printf.cc lib/checksum.cc -o $@
 
-# --- course staff: problem sets (psets/*.md, points in tests/psets.py) ----
+# --- course staff: problem sets (psets/*.md, points in tools/psets.py) ----
 #   make grade [PSET=N] [RUNS=R] [GRADE_JSON=path]   score sheet (+ JSON)
 #   make handout PSET=N [HANDOUT=dir]   the tree with pset N (and later)
 #                                       solutions replaced by stubs
@@ -198,19 +198,19 @@ PSET ?=
 RUNS ?=
 GRADE_JSON ?=
 grade: all
-	$(Q)$(PYTHON) tests/grade.py $(foreach n,$(PSET),--pset $(n)) $(if $(RUNS),--runs $(RUNS)) \
+	$(Q)$(PYTHON) tools/grade.py $(foreach n,$(PSET),--pset $(n)) $(if $(RUNS),--runs $(RUNS)) \
 	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON))
 
 handout:
 	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir]   (psets: see psets/README.md)"; exit 2; }
-	$(Q)$(PYTHON) tests/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))
+	$(Q)$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))
 
 clean:
 	rm -rf build compile_commands.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# --- benchmarks (added for `make bench`; tests/bench.py, user/bench.cc) ----
+# --- benchmarks (added for `make bench`; tools/bench.py, user/bench.cc) ----
 #   make bench           non-debug kernel in build/bench-kernel, booted at
 #                        NCPU=1,2 (FULL=1: 1,2,4 and 5 reps) with poison=0;
 #                        table on the terminal, build/bench/results.json and
@@ -226,7 +226,7 @@ BENCH_ARGS := --ncpus 1,2,4 --mode full
 else
 BENCH_ARGS := --ncpus 1,2 --mode quick
 endif
-BENCH_CMD = $(PYTHON) tests/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0 $(foreach o,$(OPTS),--opt $(o))
+BENCH_CMD = $(PYTHON) tools/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0 $(foreach o,$(OPTS),--opt $(o))
 
 bench:
 	$(MAKE) BUILD=$(BENCH_BUILD) DEBUG=0 all

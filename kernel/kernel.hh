@@ -30,7 +30,7 @@ const char* symbol_name(uintptr_t addr, uintptr_t* offset);
 #define assert_eq(a, b) assert((a) == (b))
 
 // PSET_TODO(n, what): the stub that `make handout` leaves where a student
-// writes code (tests/handout.py) says, once per boot, that the part is not
+// writes code (tools/handout.py) says, once per boot, that the part is not
 // written yet, so a student reading the console knows why tests fail.
 #define PSET_TODO(n, what)                                                           \
     do {                                                                              \

@@ -69,7 +69,7 @@ static const char* caller_name(void* ret) {
 std::atomic<uint64_t> rcu_stall_reports{0};
 
 // The global state. It has a name outside the anonymous namespace so that
-// GDB finds it: `p rcu_state`, and grace-rcu (tests/gdb/grace.py).
+// GDB finds it: `p rcu_state`, and grace-rcu (tools/gdb/grace.py).
 struct rcu_global {
     spinlock lock;
     std::atomic<uint64_t> gp_seq{0};

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make check`'s check of the problem sets (tests/psets.py):
+"""`make check`'s check of the problem sets (tools/psets.py):
 
   - the solution tree scores full marks on every pset;
   - for each pset N, the handout (`make handout PSET=N`) builds, boots,
@@ -29,14 +29,15 @@ import subprocess
 import time
 from pathlib import Path
 
-TESTS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS_DIR))
+REPO = Path(__file__).resolve().parent.parent
+for _dir in ("tools", "tests"):   # the tools and the test declarations
+    if str(REPO / _dir) not in sys.path:
+        sys.path.insert(0, str(REPO / _dir))
 
 import handout  # noqa: E402
 import psets  # noqa: E402
 import qemu  # noqa: E402
 
-REPO = TESTS_DIR.parent
 # Variables of the calling make that must not leak into a handout's build.
 CLEAN_ENV = {k: v for k, v in os.environ.items()
              if k not in ("GRACE_BUILD", "BUILD", "MAKEFLAGS", "MAKELEVEL", "MFLAGS",
@@ -125,7 +126,7 @@ def main(argv: list[str]) -> int:
     for n in sorted(psets.PSETS):
         start = time.time()
         tree = out_root / f"pset-{n}"
-        made = subprocess.run([sys.executable, str(TESTS_DIR / "handout.py"), str(n), str(tree)],
+        made = subprocess.run([sys.executable, str(REPO / "tools/handout.py"), str(n), str(tree)],
                               capture_output=True, text=True)
         if made.returncode != 0:
             failures.append(f"handout {n}: handout.py failed:\n{made.stdout}{made.stderr}")

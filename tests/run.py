@@ -4,8 +4,11 @@
     python3 tests/run.py [--list] [--stress] [--jobs J] [--verbose]
                          [--repeat N] [NAME_OR_PATTERN ...]
 
-Tests are declared in tests/tests.py with testlib.test() (see testlib.py).
-Each test boots build/kernel.bin in QEMU via tests/qemu.py and judges the
+Tests are declared in tests/tests_AREA.py (boot, proc, rcu, ls, schemes,
+gdb, hostile, ...), one file per area, with testlib.test() (see testlib.py);
+every tests_*.py is loaded. Names group by prefix (boot-, proc-, rcu-, ...),
+so `make check TESTS=boot` picks a group.
+Each test boots build/kernel.bin in QEMU via tools/qemu.py and judges the
 console output and exit status.
 
 Selection: a NAME_OR_PATTERN selects the tests whose name equals it, starts
@@ -37,7 +40,7 @@ sys.dont_write_bytecode = True  # keep tests/ free of __pycache__
 
 import argparse
 import fnmatch
-import importlib.util
+import importlib
 import os
 import re
 import threading
@@ -47,8 +50,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
+for _dir in (TESTS_DIR, TESTS_DIR.parent / "tools"):   # testlib; qemu
+    if str(_dir) not in sys.path:
+        sys.path.insert(0, str(_dir))
 
 import qemu  # noqa: E402
 import testlib  # noqa: E402
@@ -70,11 +74,11 @@ class Outcome:
     output: str
 
 
-def load_tests(path: Path = TESTS_DIR / "tests.py") -> dict[str, testlib.TestSpec]:
-    """Execute tests/tests.py and return the registry it filled."""
-    loader_spec = importlib.util.spec_from_file_location("grace_tests", path)
-    module = importlib.util.module_from_spec(loader_spec)
-    loader_spec.loader.exec_module(module)
+def load_tests() -> dict[str, testlib.TestSpec]:
+    """Import every tests/tests_AREA.py (each declares its tests with
+    testlib.test) and return the registry they filled."""
+    for path in sorted(TESTS_DIR.glob("tests_*.py")):
+        importlib.import_module(path.stem)
     return testlib.REGISTRY
 
 
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tests = load_tests()
     except (ValueError, TypeError, SyntaxError, ImportError) as err:
-        print(f"run.py: error in tests/tests.py: {err}", file=sys.stderr)
+        print(f"run.py: error in a tests/tests_*.py: {err}", file=sys.stderr)
         return 2
     chosen = select(tests, patterns, stress)
     if not chosen:

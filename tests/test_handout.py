@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Host unit tests for tests/handout.py's solution markers (run by make check)."""
+"""Host unit tests for tools/handout.py's solution markers (run by make check)."""
 
 import sys
 
@@ -9,7 +9,7 @@ import io
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import handout  # noqa: E402
 
 SOURCE = """int a() {

@@ -1,6 +1,6 @@
-"""Declaring and judging Grace tests (used by tests/tests.py and tests/run.py).
+"""Declaring and judging Grace tests (used by tests/tests_*.py and tests/run.py).
 
-Declare a test in tests/tests.py with
+Declare a test in the tests/tests_AREA.py of its area with
 
     from testlib import test
     test("boot-smp-1", prog="cpuinfo", args=[], ncpu=1, timeout=30,
@@ -171,7 +171,7 @@ def rerun_command(spec: TestSpec) -> str:
     boot, run.py for a test with its own driver."""
     if spec.driver is not None:
         return f"python3 tests/run.py {spec.name}"
-    words = ["python3", "tests/qemu.py", "--ncpu", str(spec.ncpu)]
+    words = ["python3", "tools/qemu.py", "--ncpu", str(spec.ncpu)]
     for opt in spec.opts:
         words += ["--opt", opt]
     if spec.prog is not None:

@@ -1,4 +1,4 @@
-"""GDB that knows the kernel (make run-gdb, make gdb, tests/gdb/grace.py).
+"""GDB that knows the kernel (make run-gdb, make gdb, tools/gdb/grace.py).
 
 These tests drive real GDB, in batch mode, against QEMU. Each one starts
 QEMU stopped with its GDB stub on a free local port (tests run two at a
@@ -433,7 +433,7 @@ def gdb_errors_driver(spec, log_path: Path):
     if why := ensure_gdb():
         return SKIP, why, ""
     commands = ["grace-cpus", "grace-ps", "grace-rcu", "grace-ls"]
-    grace_py = str(REPO / "tests/gdb/grace.py")
+    grace_py = str(REPO / "tools/gdb/grace.py")
     runs = {"no symbols": [], "no target": ["-ex", f"file {qemu.BUILD_DIR / 'kernel.elf'}"]}
     output = ""
     for case, setup in runs.items():

@@ -7,7 +7,7 @@ How these tests are known to catch a broken scheme: ls-hammer-busted-N runs
 hammer on LS_BUSTED (RCU without the grace period) and requires that the
 bug is caught (hammer exits 0 only if some reader saw an inconsistent
 read); ls-hammer-rcu-2, -rcu-4 and -rcu-sync-2 were shown to fail with
-kernel/ls_rcu.cc's write changed to `delete old;` (no grace period), and
+kernel/ls/ls_rcu.cc's write changed to `delete old;` (no grace period), and
 ls-hammer-rcu-4 also caught a real RCU bug (a task switched in by a wakeup
 IPI while its CPU still counted as idle; fixed in trap.cc by 89eaccd);
 ls-hammer-spinlock-* fail with the read side's lock removed, and

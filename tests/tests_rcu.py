@@ -1,6 +1,6 @@
 """RCU tests (issue: RCU read sections, grace periods, call_rcu, misuse aids).
 
-Most tests are kernel self-tests (kernel/ktest_rcu.cc, kernel/rcutorture.cc)
+Most tests are kernel self-tests (kernel/ktest/ktest_rcu.cc, kernel/ktest/rcutorture.cc)
 started by the `ktest` program. Each safety test has a `-busted` twin that
 runs it with grace periods skipped (`ktest busted:NAME`) and must FAIL:
 that is how the suite shows its tests can catch a broken RCU.

@@ -1,7 +1,7 @@
-"""The other reclamation schemes (kernel/ls_hazptr.cc, ls_refcount.cc,
+"""The other reclamation schemes (kernel/ls/ls_hazptr.cc, ls_refcount.cc,
 ls_diffref.cc, ls_lopsided.cc): hammer on each at 1, 2 and 4 CPUs (and the
 asymmetric hazard-pointer variant), the self-tests for what distinguishes
-each (kernel/ktest_schemes.cc), and memory returning after a run
+each (kernel/ktest/ktest_schemes.cc), and memory returning after a run
 (user/schemetest.cc).
 
 How these tests are known to catch a broken scheme (each shown by building

@@ -1,5 +1,5 @@
 // user/bench.cc: `bench [quick|full] [SECONDS]`: the measurements behind
-// `make bench` (tests/bench.py boots this at several NCPU and aggregates).
+// `make bench` (tools/bench.py boots this at several NCPU and aggregates).
 //
 // Processes share no memory, so every measuring process prints its own
 // result as one console line, `BENCH {json}`, and the host adds them up.
@@ -21,7 +21,7 @@
 //            free-page count it saw; "storm-summary" gives the callback
 //            backlog high-water mark and memory before/after rcu_barrier.
 //  sync-latency, exp-latency (+ -busy): printed by the kernel
-//            (kernel/ktest_bench.cc): grace-period latency, idle, with
+//            (kernel/ktest/ktest_bench.cc): grace-period latency, idle, with
 //            user processes spinning on the other CPUs ("user"), and with
 //            kernel RCU readers there ("kreaders").
 //  lock-cost the kernel's own read-side entry/exit costs.

@@ -1,4 +1,4 @@
-// kernel/ls_rcu.cc: LS_RCU, the lecture's scheme.
+// kernel/ls/ls_rcu.cc: LS_RCU, the lecture's scheme.
 //
 // Readers: rcu_read_lock (preemption off, nothing else), load the pointer
 // once, checksum, rcu_read_unlock. Writers: under the writers' spinlock,

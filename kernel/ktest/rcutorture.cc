@@ -1,4 +1,4 @@
-// kernel/rcutorture.cc: rcutorture in small (after Linux's
+// kernel/ktest/rcutorture.cc: rcutorture in small (after Linux's
 // kernel/rcu/rcutorture.c), run with `ktest rcutorture SECONDS`.
 //
 // One writer keeps replacing a shared object. A replaced object's "pipe

@@ -1,4 +1,4 @@
-// kernel/ls.cc: sys_lsread and sys_lswrite: argument checks, then the
+// kernel/ls/ls.cc: sys_lsread and sys_lswrite: argument checks, then the
 // scheme's own read or write (kernel/ls_*.cc).
 #include "ls.hh"
 #include "proc.hh"

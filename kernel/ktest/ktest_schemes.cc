@@ -1,5 +1,5 @@
-// kernel/ktest_schemes.cc: self-tests for what distinguishes the other
-// reclamation schemes (kernel/ls_hazptr.cc, ls_refcount.cc, ls_diffref.cc,
+// kernel/ktest/ktest_schemes.cc: self-tests for what distinguishes the other
+// reclamation schemes (kernel/ls/ls_hazptr.cc, ls_refcount.cc, ls_diffref.cc,
 // ls_lopsided.cc), run with `ktest NAME [ARG]`:
 //   hazptr-sleep [MS]      a hazard-pointer reader sleeps while protected
 //                          (MS, default 20, then until two scans have run)
@@ -19,7 +19,7 @@
 // Structs are only ever written whole, with one of NPAT patterns, so a
 // reader's checksum must be one of theirs: freed (0x6b-poisoned) or
 // reused memory is caught.
-#include "ls.hh"
+#include "ls/ls.hh"
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"

@@ -1,4 +1,4 @@
-// kernel/ktest_faults.cc: self-tests that crash the kernel on purpose, to
+// kernel/ktest/ktest_faults.cc: self-tests that crash the kernel on purpose, to
 // show that a kernel fault prints a register dump and a backtrace, and that
 // a triple fault ends the run instead of rebooting forever.
 #include "proc.hh"

@@ -1,4 +1,4 @@
-// kernel/ls.hh: the lecture's largestruct, and the interface every
+// kernel/ls/ls.hh: the lecture's largestruct, and the interface every
 // protection scheme implements.
 //
 // sys_lsread(scheme, len) and sys_lswrite(scheme, buf, len) (ls.cc) check

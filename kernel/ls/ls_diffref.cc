@@ -1,4 +1,4 @@
-// kernel/ls_diffref.cc: LS_DIFFREF, differential ("strongly thread-safe")
+// kernel/ls/ls_diffref.cc: LS_DIFFREF, differential ("strongly thread-safe")
 // reference counting: a reader can take a reference to whatever the shared
 // pointer names without any lock, even while a writer replaces it.
 //
@@ -148,7 +148,7 @@ const ls_scheme scheme = {LS_DIFFREF, "diffref", init, diffref_read, diffref_wri
 LS_SCHEME(scheme);
 }
 
-// For kernel/ktest_schemes.cc. ls_diffref_held_read: one read holding its
+// For kernel/ktest/ktest_schemes.cc. ls_diffref_held_read: one read holding its
 // reference while while_held(arg) runs (which may sleep); the checksum of
 // the first len bytes is taken before and after.
 void ls_diffref_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write the student tree for a problem set: `make handout PSET=N`.
 
-    python3 tests/handout.py PSET OUTDIR
-    python3 tests/handout.py --list        (every solution region, by pset)
+    python3 tools/handout.py PSET OUTDIR
+    python3 tools/handout.py --list        (every solution region, by pset)
 
 The solution tree marks each part a student writes:
 
@@ -43,7 +43,9 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+for _dir in ("tools", "tests"):   # the tools and the test declarations
+    if str(REPO / _dir) not in sys.path:
+        sys.path.insert(0, str(REPO / _dir))
 import psets  # noqa: E402
 
 BEGIN_RE = re.compile(r"^(\s*)// BEGIN PSET (\d+) SOLUTION(?::\s*(.*))?$")
@@ -68,7 +70,7 @@ def regions(path: Path, text: str):
                                   f"at line {open_region[1]} (regions do not nest)")
             pset = int(begin.group(2))
             if pset not in psets.PSETS:
-                raise MarkerError(f"{path}:{number}: no pset {pset} in tests/psets.py")
+                raise MarkerError(f"{path}:{number}: no pset {pset} in tools/psets.py")
             open_region = [pset, number, begin.group(1), begin.group(3) or "", []]
         elif end:
             if not open_region or int(end.group(1)) != open_region[0]:

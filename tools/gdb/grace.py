@@ -2,7 +2,7 @@
 
 build/gdbinit loads this file (`make gdb`); by hand:
 
-    (gdb) source tests/gdb/grace.py
+    (gdb) source tools/gdb/grace.py
 
 Each command reads the stopped kernel's own data structures through the
 symbols of build/kernel.elf, with GDB's Python API only, and prints them:
@@ -62,7 +62,7 @@ class Kernel:
 
     def static_in(self, filename, name, required=True):
         """The value of `name` (file-static or in an anonymous namespace)
-        defined in source file `filename`, e.g. kernel/ls_rcu.cc."""
+        defined in source file `filename`, e.g. kernel/ls/ls_rcu.cc."""
         for full in (name, f"(anonymous namespace)::{name}"):
             if hasattr(gdb, "lookup_static_symbols"):
                 found = gdb.lookup_static_symbols(full)
@@ -382,7 +382,7 @@ def current_largestruct(kernel, filename):
         pointer = word | (0xffff << 48) if word >> 47 else word   # sign-extend bit 47
         return pointer   # `ls` is the node's first member
     kernel.fail(f"{filename} has none of the_ls, current_ls, strong_ptr: "
-                "teach current_largestruct() in tests/gdb/grace.py its layout")
+                "teach current_largestruct() in tools/gdb/grace.py its layout")
 
 
 def ls_waiting(kernel, name, filename):
@@ -419,7 +419,7 @@ def ls_waiting(kernel, name, filename):
         return "nothing: the writer frees the old struct at once (no grace period: the bug)"
     if name in ("spinlock", "rwlock", "none"):
         return "nothing: one struct, written in place"
-    return "? (tests/gdb/grace.py does not know this scheme)"
+    return "? (tools/gdb/grace.py does not know this scheme)"
 
 
 class GraceLs(gdb.Command):
@@ -432,10 +432,10 @@ bytes, and what the scheme has removed but not yet reclaimed."""
 
     def invoke(self, arg, from_tty):
         kernel = Kernel("grace-ls")
-        kernel.run(lambda: self.show(kernel), ["kernel/ls.cc:schemes", "cpus"])
+        kernel.run(lambda: self.show(kernel), ["kernel/ls/ls.cc:schemes", "cpus"])
 
     def show(self, kernel):
-        schemes = kernel.static_in("kernel/ls.cc", "schemes")
+        schemes = kernel.static_in("kernel/ls/ls.cc", "schemes")
         size = kernel.type("largestruct").sizeof
         inferior = gdb.selected_inferior()
         print(f"grace-ls: each scheme's current largestruct ({size} bytes)")
@@ -444,7 +444,7 @@ bytes, and what the scheme has removed but not yet reclaimed."""
             if not int(scheme):
                 continue
             name = scheme["name"].string()
-            filename = f"kernel/ls_{name}.cc"   # kernel/ls.hh: one file per scheme
+            filename = f"kernel/ls/ls_{name}.cc"   # kernel/ls/ls.hh: one file per scheme
             address = current_largestruct(kernel, filename)
             if not address:
                 print(f"{name:<9} (no struct yet)")

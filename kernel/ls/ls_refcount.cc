@@ -1,4 +1,4 @@
-// kernel/ls_refcount.cc: LS_REFCOUNT, reference counts with "the eraser"'s
+// kernel/ls/ls_refcount.cc: LS_REFCOUNT, reference counts with "the eraser"'s
 // timestamp-sorted deferred-deletion list.
 //
 // The algorithm. Readers: take the structure's spinlock `lock`, find the
@@ -37,7 +37,7 @@
 #include "spinlock.hh"
 #include "apic.hh"
 
-// Statistics for the self-tests (kernel/ktest_schemes.cc).
+// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
 std::atomic<uint64_t> ls_refcount_freed{0};     // structs freed by the eraser
 std::atomic<uint64_t> ls_refcount_requeued{0};  // old enough but referenced: re-queued
 
@@ -147,7 +147,7 @@ const ls_scheme scheme = {LS_REFCOUNT, "refcount", init, refcount_read, refcount
 LS_SCHEME(scheme);
 }
 
-// For kernel/ktest_schemes.cc. ls_refcount_held_read: one read holding its
+// For kernel/ktest/ktest_schemes.cc. ls_refcount_held_read: one read holding its
 // reference while while_held(arg) runs (which may sleep); the checksum of
 // the first len bytes is taken before and after.
 void ls_refcount_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,

@@ -1,5 +1,5 @@
-// kernel/ktest_bench.cc: kernel-side measurements for `make bench`
-// (user/bench.cc runs them through sys_ktest; tests/bench.py reads the
+// kernel/ktest/ktest_bench.cc: kernel-side measurements for `make bench`
+// (user/bench.cc runs them through sys_ktest; tools/bench.py reads the
 // results). Each test prints one machine-readable console line
 //   BENCH {"name":..., ...}
 // and returns a non-negative number on success (the median, in ns, for the
@@ -21,7 +21,7 @@
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
-#include "ls.hh"
+#include "ls/ls.hh"
 #include "rwlock.hh"
 
 namespace {

@@ -1,4 +1,4 @@
-// kernel/ls_hazptr.cc: LS_HAZPTR, hazard pointers (Michael, 2004).
+// kernel/ls/ls_hazptr.cc: LS_HAZPTR, hazard pointers (Michael, 2004).
 //
 // The algorithm. A reader owns a hazard slot for the length of its read.
 // To protect the current struct it loads the pointer, publishes it in its
@@ -15,7 +15,7 @@
 // stays bounded: SCAN_THRESHOLD + NSLOTS structs per concurrent scanner.
 //
 // Slots are per task, not per CPU: a reader here may be preempted or sleep
-// while protected (kernel/ktest_schemes.cc's hazptr-sleep). There are
+// while protected (kernel/ktest/ktest_schemes.cc's hazptr-sleep). There are
 // NSLOTS slots, each on its own cache line; CPU c hands out the slots in
 // [c*per, (c+1)*per), per = NSLOTS/ncpu. Only tasks on CPU c, with
 // preemption disabled, ever claim a slot there (a plain load and store:
@@ -74,7 +74,7 @@
 #include "apic.hh"
 #include "spinlock.hh"
 
-// Statistics for the self-tests (kernel/ktest_schemes.cc).
+// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
 std::atomic<uint64_t> ls_hazptr_scans{0};      // scans run
 std::atomic<uint64_t> ls_hazptr_freed{0};      // retired structs freed
 std::atomic<uint64_t> ls_hazptr_kept{0};       // kept by a scan because hazardous
@@ -255,7 +255,7 @@ const ls_scheme scheme = {LS_HAZPTR, "hazptr", init, hazptr_read, hazptr_write};
 LS_SCHEME(scheme);
 }
 
-// For kernel/ktest_schemes.cc. ls_hazptr_held_read: one protected read
+// For kernel/ktest/ktest_schemes.cc. ls_hazptr_held_read: one protected read
 // that stays open while while_held(arg) runs (which may sleep); the
 // checksum of the first len bytes is taken before and after.
 void ls_hazptr_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The autograder: `make grade [PSET=N] [GRADE_JSON=path]`.
 
-    python3 tests/grade.py [--pset N] [--runs R] [--jobs J] [--json PATH]
+    python3 tools/grade.py [--pset N] [--runs R] [--jobs J] [--json PATH]
 
-Runs the tests of each problem set (the table in tests/psets.py) against the
+Runs the tests of each problem set (the table in tools/psets.py) against the
 kernel in $GRACE_BUILD (default build/) and prints a score per test, per pset
 and in total. A concurrency test runs R times (default psets.RUNS) and earns
 its points only if every run passes: one failure in R is a bug the student's
@@ -37,8 +37,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-TESTS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS_DIR))
+REPO = Path(__file__).resolve().parent.parent
+for _dir in ("tools", "tests"):   # the tools and the test declarations
+    if str(REPO / _dir) not in sys.path:
+        sys.path.insert(0, str(REPO / _dir))
 
 import psets  # noqa: E402
 import qemu  # noqa: E402
@@ -178,7 +180,7 @@ def main(argv: list[str]) -> int:
     registry = runner.load_tests()
     missing = [g.test for n in chosen for g in psets.PSETS[n].tests if g.test not in registry]
     if missing:
-        print(f"grade.py: tests/psets.py names tests that do not exist: {' '.join(missing)}",
+        print(f"grade.py: tools/psets.py names tests that do not exist: {' '.join(missing)}",
               file=sys.stderr)
         return 2
     for path in (qemu.DEFAULT_KERNEL, qemu.DEFAULT_SYMS):

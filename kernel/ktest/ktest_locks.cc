@@ -1,4 +1,4 @@
-// kernel/ktest_locks.cc: self-tests for the spinlock and the reader-writer
+// kernel/ktest/ktest_locks.cc: self-tests for the spinlock and the reader-writer
 // lock (kernel/spinlock.hh, kernel/rwlock.hh).
 //
 // rwlock-writer: readers on every other CPU take the lock shared back to

@@ -1,4 +1,4 @@
-// kernel/ls_none.cc: LS_NONE, no protection at all: the speed limit.
+// kernel/ls/ls_none.cc: LS_NONE, no protection at all: the speed limit.
 // One struct, written in place while others read it, so readers see torn
 // structs. Unsafe; here only to measure what protection costs.
 #include "ls.hh"

@@ -1,4 +1,4 @@
-// kernel/ls_rwlock.cc: LS_RWLOCK, the lecture's reader-writer lock.
+// kernel/ls/ls_rwlock.cc: LS_RWLOCK, the lecture's reader-writer lock.
 // Readers run in parallel, but each still writes the lock word (an atomic
 // read-modify-write on one shared cache line) on the way in and out, and a
 // writer waits for all readers to leave.

@@ -1,4 +1,4 @@
-// kernel/ls_busted.cc: LS_BUSTED, RCU with the grace period skipped.
+// kernel/ls/ls_busted.cc: LS_BUSTED, RCU with the grace period skipped.
 //
 // Exactly LS_RCU, except the writer frees the old struct at once. A reader
 // on another CPU may still be checksumming it, and sees poison (or a newer

@@ -1,4 +1,4 @@
-// kernel/ls_lopsided.cc: LS_LOPSIDED, the real-time "lopsided" manager:
+// kernel/ls/ls_lopsided.cc: LS_LOPSIDED, the real-time "lopsided" manager:
 // readers never block, allocate or free; all the waiting and all the
 // freeing is the writer's.
 //
@@ -43,7 +43,7 @@
 #include "spinlock.hh"
 #include "apic.hh"
 
-// Statistics for the self-tests (kernel/ktest_schemes.cc).
+// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
 std::atomic<uint64_t> ls_lopsided_wait_ns_max{0};   // a writer's longest wait for readers
 
 namespace {
@@ -120,7 +120,7 @@ const ls_scheme scheme = {LS_LOPSIDED, "lopsided", init, lopsided_read, lopsided
 LS_SCHEME(scheme);
 }
 
-// For kernel/ktest_schemes.cc. ls_lopsided_held_read: one read section
+// For kernel/ktest/ktest_schemes.cc. ls_lopsided_held_read: one read section
 // that stays open while while_held(arg) runs (which must not sleep:
 // preemption is off); the checksum is taken before and after.
 void ls_lopsided_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,

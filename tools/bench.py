@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grace benchmarks, host side: `make bench` and `make bench-linux`.
 
-    python3 tests/bench.py [--build build/bench-kernel] [--ncpus 1,2]
+    python3 tools/bench.py [--build build/bench-kernel] [--ncpus 1,2]
         [--mode quick|full] [--seconds 1] [--opt poison=0 ...]
         [--linux] [--reuse] [--linux-seconds 2] [--out build/bench]
 
@@ -42,13 +42,13 @@ import subprocess
 import time
 from pathlib import Path
 
-TESTS_DIR = Path(__file__).resolve().parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
+TOOLS_DIR = Path(__file__).resolve().parent
+if str(TOOLS_DIR) not in sys.path:
+    sys.path.insert(0, str(TOOLS_DIR))
 
 import qemu  # noqa: E402
 
-REPO = TESTS_DIR.parent
+REPO = TOOLS_DIR.parent
 SCHEMES = ["rcu", "spinlock", "rwlock", "hazptr", "refcount", "diffref",
            "lopsided", "none", "busted"]
 SHORT, FULL = 8, 10000

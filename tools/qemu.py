@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Launch the Grace kernel under QEMU -- the one place that knows how.
 
-    python3 tests/qemu.py [--ncpu N] [--timeout S] [--gdb PORT] [--log FILE]
+    python3 tools/qemu.py [--ncpu N] [--timeout S] [--gdb PORT] [--log FILE]
         [--opt key=value ...] [--interactive] [--quiet] [--dry-run]
         [--kernel build/kernel.bin] [--syms build/kernel.sym] [-- PROG [ARGS...]]
 

@@ -1,4 +1,4 @@
-// kernel/ls_spinlock.cc: LS_SPINLOCK, one spinlock around reads and writes.
+// kernel/ls/ls_spinlock.cc: LS_SPINLOCK, one spinlock around reads and writes.
 // Simple and correct, but readers exclude each other: only one CPU can be
 // reading at a time, so reads do not scale.
 #include "ls.hh"

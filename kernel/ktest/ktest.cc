@@ -1,4 +1,4 @@
-// kernel/ktest.cc: kernel self-tests for the boot, memory and scheduler
+// kernel/ktest/ktest.cc: kernel self-tests for the boot, memory and scheduler
 // layers, run by user programs through sys_ktest(name, arg) (the runner
 // boots `ktest NAME ARG`). Each returns 0 on success or a negative number,
 // and logs what it checked. RCU's self-tests are in ktest_rcu.cc.
@@ -165,7 +165,7 @@ long ktest_hold_gp_ready(long max_ms) {
 }
 
 // ktest_state(): not a test: the kernel's own view of what GDB's grace-cpus,
-// grace-rcu and grace-ps show (tests/gdb/grace.py), in lines a test can
+// grace-rcu and grace-ps show (tools/gdb/grace.py), in lines a test can
 // parse: "state: ncpu N", one "state: cpuI ..." line per CPU, the "rcu: ..."
 // line of rcu_print_state() and the process table of proc_dump().
 long ktest_state() {

@@ -1,4 +1,4 @@
-// kernel/ktest_rcu.cc: RCU's self-tests, run with `ktest NAME [ARG]`.
+// kernel/ktest/ktest_rcu.cc: RCU's self-tests, run with `ktest NAME [ARG]`.
 //
 // Each test checks a safety property (no reader ever sees a freed object,
 // no callback runs before its grace period) besides the behaviour it is
