@@ -6,7 +6,17 @@
 
 #include <stddef.h>
 
-// Error numbers (same values as Linux).
+// Error numbers (same values as Linux). A hosted <errno.h>, which <atomic>
+// pulls in under C++20, defines the same names as macros with the same
+// values: whichever comes first, the numbers agree.
+#undef ENOENT
+#undef ESRCH
+#undef ECHILD
+#undef EAGAIN
+#undef ENOMEM
+#undef EFAULT
+#undef EINVAL
+#undef ENOSYS
 constexpr int ENOENT = 2;
 constexpr int ESRCH = 3;
 constexpr int ECHILD = 10;
