@@ -9,6 +9,7 @@
 #include "cpu.hh"
 #include "apic.hh"
 #include "printf.hh"
+#include "waitqueue.hh"
 #include <stdarg.h>
 
 namespace {
@@ -31,6 +32,7 @@ void serial_write(const char* s, size_t n) {
 constexpr size_t INBUF = 1024;
 char inbuf[INBUF];
 size_t in_head, in_tail;     // guarded by console_lock
+wait_queue input_wq;         // readers waiting for input (console_read)
 }
 
 void console_init() {
@@ -107,13 +109,19 @@ void console_interrupt() {
             got = true;
         }
     }
-    if (got) console_input_arrived();
+    if (got) input_wq.wake_all();
 }
 
-// console_try_read(buf, n): take up to n buffered bytes; 0 if none.
-size_t console_try_read(char* buf, size_t n) {
+// try_read(buf, n): take up to n buffered bytes; 0 if none.
+static size_t try_read(char* buf, size_t n) {
     spinlock_guard g(console_lock);
     size_t k = 0;
     while (k < n && in_tail != in_head) buf[k++] = inbuf[in_tail++ % INBUF];
     return k;
+}
+
+size_t console_read(char* buf, size_t n) {
+    size_t got = 0;
+    wait_until(input_wq, [&] { return (got = try_read(buf, n)) > 0; });
+    return got;
 }

@@ -5,6 +5,6 @@ void console_init();
 void console_enable_input();
 void console_panic_mode();
 void console_interrupt();
-[[nodiscard]] size_t console_try_read(char* buf, size_t n);
-// console_input_arrived(): wakes readers blocked in sys_read (proc side).
-void console_input_arrived();
+// console_read(buf, n): take up to n typed bytes (n > 0), sleeping until
+// at least one is there; returns how many it took.
+[[nodiscard]] size_t console_read(char* buf, size_t n);

@@ -1,6 +1,7 @@
 // kernel/main.cc: boot. kernel_main runs on the bootstrap CPU (boot.S calls
 // it in long mode with the multiboot info); ap_entry on every other CPU.
 #include "proc.hh"
+#include "vm.hh"
 #include "apic.hh"
 #include "console.hh"
 #include "kalloc.hh"

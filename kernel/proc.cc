@@ -14,7 +14,6 @@
 #include <new>
 
 spinlock proc_tree_lock;
-uint64_t* kernel_pagetable;
 static proc* init_proc;
 static std::atomic<int> next_pid{1};
 static std::atomic<int> nprocs{0};

@@ -1,11 +1,13 @@
-// kernel/proc.hh: tasks (processes and kernel threads), run queues and
-// wait queues.
+// kernel/proc.hh: tasks (processes and kernel threads). The scheduler is
+// sched.hh, wait queues are waitqueue.hh.
 #pragma once
 #include "kernel.hh"
 #include "cpu.hh"
 #include "list.hh"
 #include "rcu.hh"
 #include "kalloc.hh"
+#include "sched.hh"
+#include "waitqueue.hh"
 #include <atomic>
 
 constexpr size_t KSTACK_PAGES = 4;
@@ -48,49 +50,8 @@ struct proc {
     regstate* regs() const { return reinterpret_cast<regstate*>(kstack_top()) - 1; }
 };
 
-// A wait queue: tasks sleep on it until a condition holds.
-struct wait_queue {
-    spinlock lock;
-    list_head waiters;
-    void wake_all();
-};
-struct waiter {
-    proc* p;
-    list_links link;
-};
-
-// wait_until(wq, cond): sleep until cond() is true. cond() is checked
-// after this task is registered as a waiter, so a wake_all() that follows
-// a change to the condition is never lost.
-void wait_prepare(wait_queue& wq, waiter& w);
-void wait_finish(wait_queue& wq, waiter& w);
-void schedule_blocked();
-template <typename F>
-void wait_until(wait_queue& wq, F cond) {
-    waiter w{current(), {}};
-    while (true) {
-        wait_prepare(wq, w);
-        if (cond()) break;
-        schedule_blocked();
-    }
-    wait_finish(wq, w);
-}
-
-// Scheduler (sched.cc).
-void sched_init_cpu(cpu* c);         // make the idle task for c; becomes current
-[[noreturn]] void idle_loop();
-void wake_proc(proc* p);             // blocked -> runnable
-void enqueue_new(proc* p);           // a new task, on the least loaded CPU
-void yield();
-void msleep(uint64_t ms);
-void sched_tick();
-int pick_least_loaded_cpu();
-void set_kernel_stack(cpu* c, uintptr_t top);
-extern "C" void schedule_tail(proc* prev);
-
 // Processes (proc.cc).
 extern spinlock proc_tree_lock;
-extern uint64_t* kernel_pagetable;
 // The process table's size: fork fails with -EAGAIN once this many tasks
 // (processes, zombies and kernel threads) exist. Kernel threads may go past it.
 constexpr int NPROC = 512;

@@ -54,7 +54,9 @@
 // schedule(), a quiescent state. synchronize_rcu_expedited does the same
 // for every CPU at once with IPIs instead of waiting for ticks.
 #include "rcu.hh"
-#include "proc.hh"
+#include "cpu.hh"
+#include "waitqueue.hh"
+#include "sched.hh"
 #include "apic.hh"
 #include "kalloc.hh"
 
@@ -153,9 +155,9 @@ void stall_check() {
                seq / 2 + 1, age_ms, mask);
     for (int i = 0; i < ncpu; ++i) {
         if (mask & (uint64_t(1) << i)) {
-            proc* p = cpus[i].current;
-            log_printf("rcu:   cpu%d running pid %d (%s), preemption count %u (read-section depth)", i,
-                       p ? p->pid : -1, p ? p->name : "?", cpus[i].preempt_count % PREEMPT_IRQ);
+            char task[48];
+            log_printf("rcu:   cpu%d running %s, preemption count %u (read-section depth)", i,
+                       task_label(cpus[i].current, task, sizeof(task)), cpus[i].preempt_count % PREEMPT_IRQ);
         }
     }
 }

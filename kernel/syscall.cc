@@ -74,8 +74,6 @@ long sys_write(regstate* r) {
     return long(n);
 }
 
-wait_queue console_wq;
-
 long sys_read(regstate* r) {
     int fd = int(r->reg_rdi);
     uintptr_t buf = r->reg_rsi;
@@ -83,12 +81,7 @@ long sys_read(regstate* r) {
     if (fd != 0) return -EINVAL;
     if (!user_range_ok(upt(), buf, n, true)) return -EFAULT;
     if (n == 0) return 0;
-    size_t got = 0;
-    wait_until(console_wq, [&] {
-        got = console_try_read(reinterpret_cast<char*>(buf), n);
-        return got > 0;
-    });
-    return long(got);
+    return long(console_read(reinterpret_cast<char*>(buf), n));
 }
 
 // sys_exec(name, argv): copy the name and arguments into the kernel, then
@@ -170,8 +163,6 @@ struct syscall_table {
 };
 constexpr syscall_table table;
 }
-
-void console_input_arrived() { console_wq.wake_all(); }
 
 extern "C" long syscall_dispatch(regstate* r) {
     uint64_t n = r->reg_rax;

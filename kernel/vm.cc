@@ -7,7 +7,8 @@
 // each, always with PTE_U.
 #include "vm.hh"
 #include "kalloc.hh"
-#include "proc.hh"
+
+uint64_t* kernel_pagetable;
 
 namespace {
 inline int pt_index(uintptr_t va, int level) { return (va >> (12 + 9 * level)) & 511; }

@@ -2,6 +2,10 @@
 #pragma once
 #include "kernel.hh"
 
+// The kernel's own page table: the boot one, whose upper half every user
+// page table shares (kernel threads and idle tasks run on it).
+extern uint64_t* kernel_pagetable;
+
 constexpr uintptr_t USER_STACK_TOP = 0x7ffffff000UL;   // stack grows down from here
 constexpr size_t USER_STACK_PAGES = 16;
 
