@@ -10,7 +10,23 @@
 // switch away from it has completed (schedule_tail on the next task). A CPU
 // that picks a task still on_cpu elsewhere waits for the flag to clear, so
 // two CPUs never run on one kernel stack.
+//
+// THE LOCK ORDER. A CPU that holds a lock may take only locks further down
+// this list (a lock class: every CPU's run-queue lock is one class):
+//   1. a largestruct scheme's `writers`, then that scheme's own inner lock
+//      (ls_refcount.cc `lock`, ls_hazptr.cc `retire_lock`), kernel/ls/
+//   2. proc_tree_lock (proc.cc)
+//   3. rcu_state.lock (rcu.cc): complete_gp_locked wakes gp_wq under it
+//   4. a wait_queue's lock (waitqueue.hh): wake_all wakes tasks under it
+//   5. a CPU's runq_lock (here): wake_proc enqueues under it; never two
+//      at once (steal_work only try_locks the victim, holding none)
+//   6. all_procs_lock (proc.cc), a kmalloc size class's lock, then the
+//      page allocator's lock (pmem.cc)
+//   7. console_lock (console.cc): printing is allowed under any lock
+// Sleeping (wait_until, msleep, synchronize_rcu) is allowed under none of
+// them. A new lock goes into this list before it is used.
 #include "proc.hh"
+#include "vm.hh"
 #include "apic.hh"
 #include "kalloc.hh"
 
@@ -180,8 +196,6 @@ void yield() {
     sti();
 }
 
-// schedule_blocked(): give up the CPU until wake_proc (unless a wakeup has
-// already happened, in which case schedule finds us runnable).
 void schedule_blocked() {
     yield();   // schedule() sees BLOCKED and commits the task to SLEEPING
 }
@@ -205,23 +219,11 @@ void wake_proc(proc* p) {
     }
 }
 
-void wait_prepare(wait_queue& wq, waiter& w) {
-    spinlock_guard g(wq.lock);
-    if (!w.link.is_linked()) wq.waiters.push_back(&w.link);
-    w.p->state.store(TASK_BLOCKED, std::memory_order_seq_cst);
-}
-
-void wait_finish(wait_queue& wq, waiter& w) {
-    w.p->state.store(TASK_RUNNABLE, std::memory_order_seq_cst);
-    spinlock_guard g(wq.lock);
-    if (w.link.is_linked()) list_head::erase(&w.link);
-}
-
-void wait_queue::wake_all() {
-    spinlock_guard g(lock);
-    for (list_links* l = waiters.front(); l && l != waiters.end(); l = l->next) {
-        wake_proc(container_of(l, waiter, link)->p);
-    }
+const char* task_label(const proc* p, char* buf, size_t n) {
+    if (!p) snprintf(buf, n, "nothing");
+    else if (p->is_idle) snprintf(buf, n, "%s", p->name);
+    else snprintf(buf, n, "pid %d (%s)", p->pid, p->name);
+    return buf;
 }
 
 int pick_least_loaded_cpu() {
