@@ -25,6 +25,7 @@ CROSS := $(if $(shell command -v x86_64-elf-g++ 2>/dev/null),x86_64-elf-,)
 CXX := $(CROSS)g++
 LD := $(CROSS)ld
 OBJCOPY := $(CROSS)objcopy
+OBJDUMP := $(CROSS)objdump
 NM := $(CROSS)nm
 PYTHON ?= python3
 
@@ -48,7 +49,7 @@ ULIB_SRCS := user/crt0.S $(filter-out $(addprefix user/,$(addsuffix .cc,$(PROGRA
 ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
-all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym compile_commands.json
+all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_commands.json
 .PHONY: all deps run run-gdb gdb gdbinit check check-psets grade handout clean bench bench-linux test-lib FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
@@ -62,30 +63,24 @@ deps:
 	    apt-get install -y $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y $$missing; }; \
 	  else echo "Grace needs:$$missing. Run:  sudo apt-get install -y$$missing"; exit 1; fi; fi
 
-# Each compile also records itself for compile_commands.json (clangd).
-define record
-	$(Q)printf '{"directory": "%s", "file": "%s", "command": "%s"},\n' "$(CURDIR)" "$<" "$(subst ",\",$(1))" > $@.json
+# compile(FLAGS, WHAT): the one compile recipe: build $@ from $< with
+# FLAGS, say WHAT (unless V=1), and record the command for
+# compile_commands.json (clangd).
+define compile
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  $(2)")
+	$(Q)$(CXX) $(1) -c $< -o $@
+	$(Q)printf '{"directory": "%s", "file": "%s", "command": "%s"},\n' "$(CURDIR)" "$<" "$(subst ",\",$(CXX) $(1) -c $< -o $@)" > $@.json
 endef
 
 $(BUILD)/k/%.cc.o: %.cc $(BUILD)/flags.k
-	@mkdir -p $(@D)
-	$(if $(Q),@echo "  CXX     $<")
-	$(Q)$(CXX) $(KERNEL_FLAGS) -c $< -o $@
-	$(call record,$(CXX) $(KERNEL_FLAGS) -c $< -o $@)
+	$(call compile,$(KERNEL_FLAGS),CXX     $<)
 $(BUILD)/k/%.S.o: %.S $(BUILD)/flags.k
-	@mkdir -p $(@D)
-	$(if $(Q),@echo "  AS      $<")
-	$(Q)$(CXX) $(KERNEL_FLAGS) -c $< -o $@
-	$(call record,$(CXX) $(KERNEL_FLAGS) -c $< -o $@)
+	$(call compile,$(KERNEL_FLAGS),AS      $<)
 $(BUILD)/u/%.cc.o: %.cc $(BUILD)/flags.k
-	@mkdir -p $(@D)
-	$(if $(Q),@echo "  CXX     $< (user)")
-	$(Q)$(CXX) $(USER_FLAGS) -c $< -o $@
-	$(call record,$(CXX) $(USER_FLAGS) -c $< -o $@)
+	$(call compile,$(USER_FLAGS),CXX     $< (user))
 $(BUILD)/u/%.S.o: %.S $(BUILD)/flags.k
-	@mkdir -p $(@D)
-	$(Q)$(CXX) $(USER_FLAGS) -c $< -o $@
-	$(call record,$(CXX) $(USER_FLAGS) -c $< -o $@)
+	$(call compile,$(USER_FLAGS),AS      $< (user))
 
 # Rebuild everything when the flags (DEBUG=, a cross compiler) change.
 $(BUILD)/flags.k: FORCE
@@ -120,6 +115,11 @@ $(BUILD)/kernel.bin: $(BUILD)/kernel.elf
 # Symbols for backtraces; QEMU loads this file as a multiboot module.
 $(BUILD)/kernel.sym: $(BUILD)/kernel.elf
 	$(Q)$(NM) -n -C --defined-only $< | grep -i ' [tw] ' > $@
+# The kernel's disassembly interleaved with its source, to read what the
+# compiler made of a function (search for its name).
+$(BUILD)/kernel.asm: $(BUILD)/kernel.elf
+	$(if $(Q),@echo "  OBJDUMP $@")
+	$(Q)$(OBJDUMP) -S -C --no-show-raw-insn $< > $@
 
 compile_commands.json: $(KERNEL_OBJS) $(ULIB_OBJS) $(patsubst $(BUILD)/bin/%,$(BUILD)/u/user/%.cc.o,$(USER_BINS))
 	$(Q){ echo '['; cat $(addsuffix .json,$^) | sed '$$ s/,$$//'; echo ']'; } > $@
@@ -206,7 +206,7 @@ handout:
 	$(Q)$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))
 
 clean:
-	rm -rf build compile_commands.json
+	rm -rf $(BUILD) compile_commands.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
