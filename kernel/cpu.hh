@@ -59,7 +59,6 @@ struct alignas(4096) cpu {
     std::atomic<uint64_t> barrier_acks{0};   // INT_IPI_BARRIER handled (membarrier_all)
 
     rcu_cpu rcu;
-    uint64_t rcu_stall_gp = 0;   // grace period already reported as stalled
 
     // Descriptor tables, stacks.
     uint64_t gdt[7];

@@ -27,7 +27,6 @@ const char* symbol_name(uintptr_t addr, uintptr_t* offset);
 
 #define assert(x) \
     do { if (__builtin_expect(!(x), 0)) assert_fail(__FILE__, __LINE__, #x, __func__); } while (0)
-#define assert_eq(a, b) assert((a) == (b))
 
 // PSET_TODO(n, what): the stub that `make handout` leaves where a student
 // writes code (tools/handout.py) says, once per boot, that the part is not

@@ -285,9 +285,9 @@ void proc_exit(int status) {
     if (!p->is_kthread) {
         // Leave the address space before freeing it. Interrupts stay off
         // until p->pagetable no longer names it: a preemption between the
-        // wrcr3 and the store used to resume p on the old page table, which
-        // pt_destroy then freed under this CPU's feet (fix by the proc
-        // helper: forktree at NCPU=4 died with a triple fault).
+        // wrcr3 and the store would resume p on the old page table, which
+        // pt_destroy then frees under this CPU's feet (forktree at NCPU=4
+        // died with a triple fault that way).
         uint64_t* pt;
         {
             irq_guard g;

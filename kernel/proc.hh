@@ -15,7 +15,7 @@ constexpr size_t KSTACK_SIZE = KSTACK_PAGES * PAGESIZE;
 
 // BLOCKED: about to sleep (wait_prepare, msleep) but still running;
 // SLEEPING: switched away by schedule_blocked() and on no run queue, so only
-// wake_proc puts it back (the proc helper's fix: see wake_proc in sched.cc).
+// wake_proc puts it back (why the two differ: see wake_proc in sched.cc).
 enum task_state : int { TASK_RUNNABLE = 0, TASK_BLOCKED = 1, TASK_ZOMBIE = 2, TASK_SLEEPING = 3 };
 
 struct proc {

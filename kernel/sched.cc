@@ -204,10 +204,10 @@ void schedule_blocked() {
 // task (switched away, on no run queue) is enqueued here. A BLOCKED one is
 // still running, or was preempted and sits on a run queue: marking it
 // RUNNABLE is enough, its own cpu::schedule() then keeps it runnable.
-// (Fix by the proc helper: enqueueing a BLOCKED task that was still running
-// left a stale run-queue entry behind; if the task then exited and was
-// reaped, a CPU later switched to its freed kernel stack: forktree at
-// NCPU=4 crashed with rip 0x6b6b6b6b6b6b6b6b.)
+// (Enqueueing a BLOCKED task that was still running would leave a stale
+// run-queue entry behind; if the task then exited and was reaped, a CPU
+// would later switch to its freed kernel stack: forktree at NCPU=4 crashed
+// with rip 0x6b6b6b6b6b6b6b6b that way.)
 void wake_proc(proc* p) {
     int state = p->state.load();
     while (state == TASK_BLOCKED || state == TASK_SLEEPING) {

@@ -1,4 +1,4 @@
-"""Boot, SMP, interrupts, memory and panic tests (issue: boot on every CPU)."""
+"""Boot, SMP, interrupts, memory and panic tests: Grace boots on every CPU."""
 
 from testlib import test
 

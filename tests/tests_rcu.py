@@ -1,4 +1,4 @@
-"""RCU tests (issue: RCU read sections, grace periods, call_rcu, misuse aids).
+"""RCU tests: read sections, grace periods, call_rcu, misuse aids.
 
 Most tests are kernel self-tests (kernel/ktest/ktest_rcu.cc, kernel/ktest/rcutorture.cc)
 started by the `ktest` program. Each safety test has a `-busted` twin that
