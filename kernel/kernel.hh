@@ -39,18 +39,22 @@ const char* symbol_name(uintptr_t addr, uintptr_t* offset);
     } while (0)
 
 // Boot options, from the kernel command line (`make run OPTS="hz=100"`).
+// What each means, and the values it takes: the table in options.cc.
 struct boot_options {
-    unsigned hz = 1000;          // timer ticks per second on every CPU
-    bool poison = true;          // fill freed memory with a pattern, check on reuse
-    unsigned rcu_stall_ms = 2000;// report a grace period older than this
-    bool ls_sync = false;        // LS_RCU writers wait with synchronize_rcu
-    bool hazptr_asym = false;    // hazard pointers: fence-free protect variant
-    bool gdb = false;            // started by `make run-gdb`: a panic halts, QEMU stays up
-    const char* init = "sh";     // first process
+    unsigned hz = 1000;
+    bool poison = true;
+    unsigned rcu_stall_ms = 2000;
+    bool ls_sync = false;
+    bool hazptr_asym = false;
+    bool gdb = false;
+    const char* init = "sh";     // the first process (after "--") and its arguments
     int init_argc = 0;
     const char* init_argv[16] = {};
 };
 extern boot_options kopts;
+// parse_boot_options(cmdline): fill kopts from "<kernel> key=value ...
+// [-- PROGRAM ARGS...]" (options.cc, where every option is listed).
+void parse_boot_options(char* cmdline);
 
 // power_off(code): end QEMU. code 0: init exited 0; 1: init failed; 2: panic.
 [[noreturn]] void power_off(int code);
