@@ -1,4 +1,4 @@
-// lib/checksum.cc -- implementation of ls_checksum (see lib/checksum.hh).
+// lib/checksum.cc: implementation of ls_checksum (see lib/checksum.hh).
 //
 // Algorithm:
 //   h = SEED ^ (n * M1)

@@ -1,4 +1,4 @@
-// lib/checksum.hh -- the checksum used to detect torn reads/writes of the
+// lib/checksum.hh: the checksum used to detect torn reads/writes of the
 // shared "ls" buffer (see SYS_LSREAD/SYS_LSWRITE in lib/abi.hh).
 #pragma once
 

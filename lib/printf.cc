@@ -1,6 +1,6 @@
-// lib/printf.cc -- implementation of lib/printf.hh.
+// lib/printf.cc: implementation of lib/printf.hh.
 //
-// Freestanding: uses no libc functions, no floating point, no SSE.  All
+// Freestanding: uses no libc functions, no floating point, no SSE. All
 // output goes through a putc callback so that the same engine serves
 // buffered (vsnprintf) and streaming (console) output.
 #include "printf.hh"

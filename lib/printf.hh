@@ -1,4 +1,4 @@
-// lib/printf.hh -- freestanding printf-style formatting shared by the Grace
+// lib/printf.hh: freestanding printf-style formatting shared by the Grace
 // kernel (console output) and user programs (user-level printf).
 //
 // Supported conversions: %d %i %u %x %X %o %p %s %c %%
@@ -7,7 +7,7 @@
 // Width and precision, including '*' (taken from the argument list; a
 // negative '*' width means '-' flag, a negative '*' precision is ignored).
 // %p prints "0x" followed by exactly 16 hex digits; %s with a null pointer
-// prints "(null)".  There is no floating point and no %n.  An unknown
+// prints "(null)". There is no floating point and no %n. An unknown
 // conversion is copied to the output verbatim.
 //
 // In Grace builds (GRACE_TARGET, set by the Makefile) they have C linkage,
@@ -24,8 +24,8 @@ extern "C" {
 #endif
 
 // Format `fmt` with arguments `ap`, passing every output character to
-// putc(ctx, c) one at a time (no buffering, no terminating NUL).  Returns
-// the number of characters produced.  This is the engine under vsnprintf;
+// putc(ctx, c) one at a time (no buffering, no terminating NUL). Returns
+// the number of characters produced. This is the engine under vsnprintf;
 // the kernel console and the user-level printf call it directly to stream
 // output without a buffer.
 int vformat(void (*putc)(void* ctx, char c), void* ctx, const char* fmt, va_list ap);

@@ -1,8 +1,8 @@
-// lib/string.cc -- implementations of lib/string.hh.
+// lib/string.cc: implementations of lib/string.hh.
 //
 // GCC is allowed to turn byte loops into calls to memset/memcpy/strlen
 // ("loop distribution patterns"); inside the functions that *are* memset,
-// memcpy, strlen ... that would produce infinite recursion.  Every function
+// memcpy, strlen ... that would produce infinite recursion. Every function
 // here therefore carries NO_LIBCALL_LOOPS, which disables that
 // transformation regardless of the command-line flags used.
 //

@@ -1,9 +1,9 @@
-// lib/string.hh -- freestanding string and memory routines shared by the
+// lib/string.hh: freestanding string and memory routines shared by the
 // Grace kernel and its user programs.
 //
 // The mem* and str* functions use C linkage and the standard C signatures,
 // because GCC may emit calls to memcpy/memset/memmove/memcmp on its own
-// (struct copies, zero-initialisation, ...).  There is deliberately no
+// (struct copies, zero-initialisation, ...). There is deliberately no
 // strcpy/strcat: use snprintf() (lib/printf.hh) or memcpy with a known length.
 //
 // Do not include this header together with a hosted <string.h>/<cstring>;
@@ -40,7 +40,7 @@ char* strchr(const char* s, int c);
 bool str_starts_with(const char* s, const char* prefix);
 
 // Parse a whole string as a signed long: optional leading '-', then either
-// decimal digits or "0x"/"0X" followed by hex digits.  No whitespace is
-// skipped.  Returns false (leaving *out untouched) on an empty string,
+// decimal digits or "0x"/"0X" followed by hex digits. No whitespace is
+// skipped. Returns false (leaving *out untouched) on an empty string,
 // missing digits, trailing garbage or overflow; otherwise stores the value.
 bool parse_long(const char* s, long* out);
