@@ -4,7 +4,8 @@
 // top of the task's kernel stack and calls syscall_dispatch, which looks
 // the number up in one table. Every pointer argument is checked with
 // user_range_ok/user_string_ok before use: a bad one is -EFAULT, never a
-// kernel fault. The largestruct calls live in ls.cc.
+// kernel fault. The call numbers are GRACE_SYSCALLS in lib/abi.hh; the
+// largestruct calls live in ls/ls.cc, sys_kstat in ktest/ktest.cc.
 #include "proc.hh"
 #include "vm.hh"
 #include "apic.hh"
@@ -162,6 +163,16 @@ struct syscall_table {
     }
 };
 constexpr syscall_table table;
+
+// table_matches_abi(): every number GRACE_SYSCALLS defines has a function
+// here, and no other number has one.
+constexpr bool table_matches_abi() {
+    for (int i = 0; i < NSYSCALL; ++i) {
+        if ((table.fn[i] != nullptr) != syscall_defined(i)) return false;
+    }
+    return true;
+}
+static_assert(table_matches_abi(), "kernel/syscall.cc's table and GRACE_SYSCALLS (lib/abi.hh) disagree");
 }
 
 extern "C" long syscall_dispatch(regstate* r) {

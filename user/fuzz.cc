@@ -17,7 +17,11 @@
 //     for the kinds of bad argument it got (bad pointer -EFAULT, bad value
 //     -EINVAL, no such child -ECHILD, no such program -ENOENT, unknown call
 //     -ENOSYS); with several bad arguments any of their errnos will do
-//     (ABI.md does not fix the order of the checks).
+//     (ABI.md does not fix the order of the checks);
+//   - a number that names no call is -ENOSYS. The numbers tried are
+//     computed from the list of calls (GRACE_SYSCALLS, lib/abi.hh:
+//     unused_syscalls and any other number up to NSYSCALL + 64 that no
+//     call has), so adding a call never makes it "unknown" here.
 //
 // The rules where ABI.md is silent (README.md, "Hostile input"): a range
 // of length 0 is fine at any address below the top of user space (nothing
@@ -325,10 +329,15 @@ void op_kstat(worker& w) {
     w.expect(w.issue("kstat", SYS_KSTAT, a, 2), good ? 0 : bit(EINVAL), good);
 }
 
+// op_nosys: a number no call has (see the top of the file).
 void op_nosys(worker& w) {
-    static const uint64_t nrs[] = {0, 17, 99, NSYSCALL, 1000, ~0ull, (1ull << 32) | SYS_GETPID,
-                                   (1ull << 63) | SYS_FORK, 0x80000000ull};
-    uint64_t nr = w.r.one_in(2) ? nrs[w.r.below(9)] : 17 + w.r.below(83);
+    static constexpr unused_syscalls unused;
+    uint64_t nr;
+    if (w.r.one_in(2)) {
+        nr = unused.nr[w.r.below(unused.n)];
+    } else {
+        do nr = w.r.below(NSYSCALL + 64); while (syscall_defined(nr));
+    }
     w.expect(w.issue("(unknown)", nr, nullptr, 0), bit(ENOSYS), false);
 }
 
