@@ -94,12 +94,12 @@ inline int ls_scheme_parse(const char* name) {
 // is checked against it at compile time, and the programs that try
 // numbers no call has (user/fuzz.cc, user/badptr.cc) compute them from it.
 // Add a call at the end with a new number; never renumber one.
-//   1..16: the ABI table; 100 on: Grace extensions (ktest, kstat).
+//   1..16: the ABI table; 100 on: Grace extensions (ktest, kstat, kprint).
 #define GRACE_SYSCALLS(X)                                                          \
     X(GETPID, 1) X(GETPPID, 2) X(FORK, 3) X(EXEC, 4) X(EXIT, 5) X(WAITPID, 6)       \
     X(YIELD, 7) X(MSLEEP, 8) X(CLOCK_NS, 9) X(NCPU, 10) X(GETCPU, 11) X(SETCPU, 12) \
     X(WRITE, 13) X(READ, 14) X(LSREAD, 15) X(LSWRITE, 16)                           \
-    X(KTEST, 100) X(KSTAT, 101)
+    X(KTEST, 100) X(KSTAT, 101) X(KPRINT, 102)
 
 // System call numbers: SYS_GETPID = 1, ...
 enum syscall_number : int {

@@ -131,6 +131,21 @@ void check_ktest() {
     expect("ktest(name running onto unmapped)", sys_ktest(tail), -EFAULT);
 }
 
+void check_kprint() {
+    expect("kprint(NULL)", sys_kprint(nullptr), -EFAULT);
+    expect("kprint(kernel address)", sys_kprint((const char*) KERNEL_ADDR), -EFAULT);
+    expect("kprint(unmapped)", sys_kprint((const char*) UNMAPPED), -EFAULT);
+    expect("kprint(0x7ffffffff000)", sys_kprint((const char*) NEAR_TOP), -EFAULT);
+    char* tail = (char*) (stack_top - 8);
+    memset(tail, 'x', 8);
+    expect("kprint(name running onto unmapped)", sys_kprint(tail), -EFAULT);
+    expect("kprint(\"\") is EINVAL", sys_kprint(""), -EINVAL);
+    expect("kprint(\"no-such-table\") is EINVAL", sys_kprint("no-such-table"), -EINVAL);
+    static char long_name[200];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    expect("kprint(a 199-character name) is EINVAL", sys_kprint(long_name), -EINVAL);
+}
+
 void check_numbers() {
     constexpr unused_syscalls unused;
     static_assert(unused.n > 0 && unused.n < unused_syscalls::MAX);
@@ -165,6 +180,7 @@ int main(int argc, char** argv) {
     check_waitpid();
     check_lswrite();
     check_ktest();
+    check_kprint();
     check_numbers();
     expect("getpid still works", sys_getpid() > 0, 1);
     if (failures) {

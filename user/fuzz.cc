@@ -36,6 +36,9 @@
 // sys_waitpid on pids that are not children, or on a child just forked;
 // sys_msleep for at most 3 ms; sys_write to the console only with bad
 // buffers (nothing is printed). sys_ktest only with bad or too-long names.
+// sys_kprint with bad pointers, unknown and too-long names, and now and then
+// a real table (processes, programs, state: a few lines on the console;
+// printing one is safe at any time, even while other workers fork).
 //
 // Reproducible: worker W's calls are a function of SEED and W alone (its
 // random generator is seeded with both), so `fuzz SEED ...` replays them.
@@ -329,6 +332,29 @@ void op_kstat(worker& w) {
     w.expect(w.issue("kstat", SYS_KSTAT, a, 2), good ? 0 : bit(EINVAL), good);
 }
 
+// op_kprint: a bad pointer, an unknown or too-long name (-EFAULT,
+// -EINVAL), or one time in 64 a real table, which must print and return 0.
+void op_kprint(worker& w) {
+    static const char* const tables[] = {"processes", "programs", "state"};
+    uint64_t a[1];
+    uint64_t allowed;
+    switch (w.r.below(4)) {
+    case 0: a[0] = bad_addr(w); allowed = bit(EFAULT); break;
+    case 1: a[0] = unterminated_at_stack_top(w); allowed = bit(EFAULT); break;
+    default:
+        if (w.r.one_in(32)) {
+            a[0] = uintptr_t(tables[w.r.below(3)]);
+            allowed = 0;
+            break;
+        }
+        random_name(w, scratch, w.r.one_in(2) ? w.r.below(64) : 64 + w.r.below(100));
+        a[0] = uintptr_t(scratch);
+        allowed = bit(EINVAL);
+    }
+    long r = w.issue("kprint", SYS_KPRINT, a, 1);
+    if (w.expect(r, allowed, allowed == 0) && allowed == 0 && r != 0) w.violation("0");
+}
+
 // op_nosys: a number no call has (see the top of the file).
 void op_nosys(worker& w) {
     static constexpr unused_syscalls unused;
@@ -350,8 +376,8 @@ op ops[] = {
     {"simple", op_simple, 10}, {"msleep", op_msleep, 1}, {"setcpu", op_setcpu, 3},
     {"write", op_write, 8},    {"read", op_read, 6},     {"exec", op_exec, 5},
     {"waitpid", op_waitpid, 5}, {"lsread", op_lsread, 8}, {"lswrite", op_lswrite, 8},
-    {"ktest", op_ktest, 2},    {"kstat", op_kstat, 4},   {"nosys", op_nosys, 4},
-    {"fork", op_fork, 0},
+    {"ktest", op_ktest, 2},    {"kstat", op_kstat, 4},   {"kprint", op_kprint, 2},
+    {"nosys", op_nosys, 4},    {"fork", op_fork, 0},
 };
 constexpr int NOPS = sizeof(ops) / sizeof(ops[0]);
 constexpr int FORK = NOPS - 1;

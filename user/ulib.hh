@@ -42,9 +42,16 @@ inline long sys_lsread(int scheme, size_t len) { return syscall4(SYS_LSREAD, uin
 inline long sys_lswrite(int scheme, const void* buf, size_t len) {
     return syscall4(SYS_LSWRITE, uint64_t(scheme), uintptr_t(buf), len);
 }
-// Grace extensions (not in the ABI table): kernel self-tests and statistics.
+// Grace extensions (not in the ABI table): kernel self-tests, statistics
+// and tables.
 inline long sys_ktest(const char* name, long arg = 0) { return syscall4(SYS_KTEST, uintptr_t(name), uint64_t(arg)); }
 inline long sys_kstat(int what, long arg = 0) { return syscall4(SYS_KSTAT, uint64_t(what), uint64_t(arg)); }
+// sys_kprint(table): the kernel prints one of its tables on the console:
+// "programs" (the boot image's programs, the shell's `ls`), "processes"
+// (the process table, the shell's `ps`), "state" (CPUs, RCU and processes
+// as the kernel sees them, for the GDB tests). Returns 0; -EFAULT for a bad
+// pointer; -EINVAL for any other name (64 characters or more included).
+inline long sys_kprint(const char* table) { return syscall4(SYS_KPRINT, uintptr_t(table)); }
 
 // unused_syscalls: call numbers that name no call, computed from
 // GRACE_SYSCALLS (lib/abi.hh), so that a new call never turns up among

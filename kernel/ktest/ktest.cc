@@ -5,7 +5,6 @@
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
-#include "initfs.hh"
 
 long ktest_rcu(const char* name, long arg);   // ktest_rcu.cc; -ENOENT if unknown
 
@@ -129,7 +128,7 @@ long ktest_spin(long ms, bool preemptible) {
 
 // ktest_hold_gp(max_ms): hold up the running grace period on purpose: a
 // read section with interrupts off too, so that nothing on this CPU changes
-// while others look at it (GDB, `ktest state`: an interrupt handler would
+// while others look at it (GDB, sys_kprint("state"): an interrupt handler would
 // raise the count for a moment). It ends when someone asks for a later
 // grace period (rcu_later_gp_requested), which is an event, not a time: a
 // slow host cannot make it end early. max_ms only guards against waiting
@@ -164,47 +163,9 @@ long ktest_hold_gp_ready(long max_ms) {
     return 0;
 }
 
-// ktest_state(): not a test: the kernel's own view of what GDB's grace-cpus,
-// grace-rcu and grace-ps show (tools/gdb/grace.py), in lines a test can
-// parse: "state: ncpu N", one "state: cpuI ..." line per CPU, the "rcu: ..."
-// line of rcu_print_state() and the process table of proc_dump().
-long ktest_state() {
-    console_printf("state: ncpu %d\n", ncpu);
-    for (int i = 0; i < ncpu; ++i) {
-        cpu& c = cpus[i];
-        // The count first: our own read section below would raise it.
-        uint32_t count = __atomic_load_n(&c.preempt_count, __ATOMIC_RELAXED);
-        rcu_read_guard g;                  // a task is freed with rcu_free
-        proc* p = __atomic_load_n(&c.current, __ATOMIC_ACQUIRE);
-        console_printf("state: cpu%d pid %d (%s) preempt %#x depth %u schedules %lu "
-                       "last_qs_gp %lu idle %d\n", i, p->pid, p->name, count,
-                       count % PREEMPT_IRQ, __atomic_load_n(&c.schedule_count, __ATOMIC_RELAXED),
-                       c.rcu.last_qs_gp, !(c.rcu.dynticks.load() & 1));
-    }
-    rcu_print_state();
-    proc_dump();
-    return 0;
-}
-
-// ktest_ls(): not a test: the shell's `ls`. Prints the names of the
-// programs in the boot image on one line (there is no file system call).
-long ktest_ls() {
-    char line[1024];
-    size_t n = 0;
-    for (int i = 0; i < initfs_nfiles; ++i) {
-        n += snprintf(line + n, sizeof(line) - n, "%s%s", i ? "  " : "", initfs_files[i].name);
-        if (n >= sizeof(line) - 1) n = sizeof(line) - 2;
-    }
-    line[n++] = '\n';
-    console_write(line, n);
-    return initfs_nfiles;
-}
 }
 
 long run_ktest(const char* name, long arg) {
-    if (strcmp(name, "ls") == 0) return ktest_ls();
-    if (strcmp(name, "ps") == 0) { proc_dump(); return 0; }   // the shell's `ps`
-    if (strcmp(name, "state") == 0) return ktest_state();       // GDB's view, by the kernel
     if (strcmp(name, "panic") == 0) return ktest_panic();
     if (strcmp(name, "ipi") == 0) return ktest_ipi();
     if (strcmp(name, "alloc") == 0) return ktest_alloc(arg > 0 ? arg : 20000);
@@ -223,29 +184,4 @@ long run_ktest(const char* name, long arg) {
     long r = ktest_rcu(name, arg);
     if (r == -ENOENT) log_printf("ktest: no test named '%s'", name);
     return r;
-}
-
-// sys_kstat(what, arg): see kstat_id in lib/abi.hh.
-long sys_kstat(uint64_t what, uint64_t arg) {
-    bool per_cpu = what == KSTAT_SCHEDULES || what == KSTAT_TICKS || what == KSTAT_IRQS;
-    if (per_cpu && arg >= uint64_t(ncpu)) return -EINVAL;
-    switch (what) {
-    case KSTAT_FREE_PAGES: return long(pmem_free_pages());
-    case KSTAT_SCHEDULES: return long(__atomic_load_n(&cpus[arg].schedule_count, __ATOMIC_RELAXED));
-    case KSTAT_TICKS: return long(__atomic_load_n(&cpus[arg].ticks, __ATOMIC_RELAXED));
-    case KSTAT_IRQS: return long(__atomic_load_n(&cpus[arg].irqs, __ATOMIC_RELAXED));
-    case KSTAT_HZ: return kopts.hz;
-    case KSTAT_RCU_GP: return long(rcu_completed_gp());
-    case KSTAT_RCU_CB_PENDING: return long(rcu_get_stats().cb_pending);
-    case KSTAT_RCU_CB_HIGH: return long(rcu_get_stats().cb_high_water);
-    case KSTAT_RCU_CB_INVOKED: return long(rcu_get_stats().cb_invoked);
-    case KSTAT_RCU_LONGEST_GP_NS: return long(rcu_get_stats().longest_gp_ns);
-    case KSTAT_HEAP_BYTES: return long(kmalloc_bytes_in_use());
-    case KSTAT_NPROCS: return proc_count();
-    case KSTAT_PREEMPT_COUNT: return preempt_count();
-    case KSTAT_RESERVE_PAGES: return long(pmem_reserve_pages());
-    case KSTAT_NPROC_MAX: return NPROC;
-    case KSTAT_USER_REFUSALS: return long(pmem_user_refusals());
-    default: return -EINVAL;
-    }
 }
