@@ -6,6 +6,7 @@
 // synchronize_rcu returns at once and call_rcu runs its callback at once:
 // every test must then FAIL, which is how the suite shows that it bites.
 // The torture test lives in rcutorture.cc.
+#include "tickhook.hh"
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"
@@ -100,6 +101,7 @@ void irq_reader() {
     irq_reads.fetch_add(1, std::memory_order_relaxed);
     if (m1 != LIVE || m2 != LIVE) irq_violations.fetch_add(1);
 }
+TICK_HOOK(rcu_gp_irq_readers, irq_readers_on, irq_reader);
 
 struct kernel_reader_ctl {
     std::atomic<bool> stop{false};
@@ -339,13 +341,6 @@ rcu_ptr<tobj> misuse_ptr;
     tobj* o = misuse_ptr.load();     // warns with a backtrace, then goes on
     return o ? -1 : 0;
 }
-}
-
-void rcutorture_irq_reader();
-
-void ktest_timer_hook() {
-    if (irq_readers_on.load(std::memory_order_relaxed)) irq_reader();
-    rcutorture_irq_reader();
 }
 
 long ktest_rcu(const char* name, long arg) {

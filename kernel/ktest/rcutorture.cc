@@ -15,6 +15,7 @@
 // age of 2 or more, or poison, is a failure. Fake writers call the
 // grace-period primitives at random to add contention. The pipe histogram
 // is printed at the end; for a correct RCU all counts are at ages 0 and 1.
+#include "tickhook.hh"
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"
@@ -152,11 +153,8 @@ void writer_fn(void* arg) {
     proc_exit(0);
 }
 
-}
-
-// rcutorture_irq_reader(): the timer interrupt's reader while a run is on.
-void rcutorture_irq_reader() {
-    if (!running.load(std::memory_order_relaxed)) return;
+// irq_reader(): the timer interrupt's reader while a run is on.
+void irq_reader() {
     read_once(0, this_cpu()->index);
     if (irq_reads.fetch_add(1, std::memory_order_relaxed) % 8 == 0) {
         // call_rcu is callable from interrupt handlers too.
@@ -168,6 +166,8 @@ void rcutorture_irq_reader() {
             });
         }
     }
+}
+TICK_HOOK(rcutorture_irq_reader, running, irq_reader);
 }
 
 long rcutorture(long seconds) {
