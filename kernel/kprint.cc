@@ -7,10 +7,12 @@
 //              (tests/tests_gdb.py): "state: ncpu N", one "state: cpuI ..."
 //              line per CPU, the "rcu: ..." line of rcu_print_state() and
 //              the process table
+//   tests      the registered self-tests with their descriptions (`ktest --list`)
 // Any other name is -EINVAL. Every table is safe to print at any time, from
 // any process: each takes the locks or the read section its data needs.
 #include "proc.hh"
 #include "initfs.hh"
+#include "ktest/ktest.hh"
 
 namespace {
 // print_programs(): the names of the boot image's programs on one line
@@ -52,6 +54,7 @@ constexpr table tables[] = {
     {"programs", print_programs},
     {"processes", proc_dump},
     {"state", print_state},
+    {"tests", ktest_print_list},
 };
 }
 

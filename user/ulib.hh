@@ -49,7 +49,8 @@ inline long sys_kstat(int what, long arg = 0) { return syscall4(SYS_KSTAT, uint6
 // sys_kprint(table): the kernel prints one of its tables on the console:
 // "programs" (the boot image's programs, the shell's `ls`), "processes"
 // (the process table, the shell's `ps`), "state" (CPUs, RCU and processes
-// as the kernel sees them, for the GDB tests). Returns 0; -EFAULT for a bad
+// as the kernel sees them, for the GDB tests) or "tests" (the registered
+// kernel self-tests, `ktest --list`). Returns 0; -EFAULT for a bad
 // pointer; -EINVAL for any other name (64 characters or more included).
 inline long sys_kprint(const char* table) { return syscall4(SYS_KPRINT, uintptr_t(table)); }
 
