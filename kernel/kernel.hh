@@ -59,7 +59,8 @@ void parse_boot_options(char* cmdline);
 // power_off(code): end QEMU. code 0: init exited 0; 1: init failed; 2: panic.
 [[noreturn]] void power_off(int code);
 
-// Kernel-side self tests (ktest.cc); returns 0 on success.
+// run_ktest(name, arg): the self-test registered as `name` (or
+// "busted:NAME"), see kernel/ktest/ktest.hh; -ENOENT if there is none.
 long run_ktest(const char* name, long arg);
 
 // strncpy_safe(dst, src, n): copy at most n-1 bytes and always terminate.

@@ -128,7 +128,7 @@ uint64_t rcu_completed_gp();
 bool rcu_later_gp_requested();
 // rcu_print_state(): one line, "rcu: gp_seq S completed C running R owe MASK
 // cbs N0,N1,...": what GDB's grace-rcu shows, printed by the kernel itself
-// (`ktest state`), so that tests can compare the two.
+// (sys_kprint("state")), so that tests can compare the two.
 void rcu_print_state();
 
 // LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and

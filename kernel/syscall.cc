@@ -4,7 +4,9 @@
 // top of the task's kernel stack and calls syscall_dispatch, which looks
 // the number up in one table. Every pointer argument is checked with
 // user_range_ok/user_string_ok before use: a bad one is -EFAULT, never a
-// kernel fault. The largestruct calls live in ls.cc.
+// kernel fault. The call numbers are GRACE_SYSCALLS in lib/abi.hh; the
+// largestruct calls live in ls/ls.cc, sys_kstat in kstat.cc, sys_kprint's
+// tables in kprint.cc.
 #include "proc.hh"
 #include "vm.hh"
 #include "apic.hh"
@@ -14,6 +16,7 @@
 long sys_lsread(uint64_t scheme, uint64_t len);
 long sys_lswrite(uint64_t scheme, uint64_t buf, uint64_t len);
 long sys_kstat(uint64_t what, uint64_t arg);
+long sys_kprint(const char* name);
 
 namespace {
 using syscall_fn = long (*)(regstate*);
@@ -119,13 +122,27 @@ long sys_exec(regstate* r) {
     return result;
 }
 
-long sys_ktest(regstate* r) {
+// copy_name(user, name): copy the user string at `user` into name: 0;
+// -EFAULT for a bad pointer; -EINVAL if it has 64 characters or more.
+constexpr size_t NAME_BYTES = 64;
+long copy_name(uintptr_t user, char (&name)[NAME_BYTES]) {
     size_t len;
-    if (!user_string_ok(upt(), r->reg_rdi, 64, &len)) return -EFAULT;
-    if (len == 64) return -EINVAL;
-    char name[64];
-    memcpy(name, reinterpret_cast<const char*>(r->reg_rdi), len + 1);
+    if (!user_string_ok(upt(), user, NAME_BYTES, &len)) return -EFAULT;
+    if (len == NAME_BYTES) return -EINVAL;
+    memcpy(name, reinterpret_cast<const char*>(user), len + 1);
+    return 0;
+}
+
+long sys_ktest(regstate* r) {
+    char name[NAME_BYTES];
+    if (long e = copy_name(r->reg_rdi, name)) return e;
     return run_ktest(name, long(r->reg_rsi));
+}
+
+long sys_kprint_entry(regstate* r) {
+    char name[NAME_BYTES];
+    if (long e = copy_name(r->reg_rdi, name)) return e;
+    return sys_kprint(name);
 }
 
 long sys_lsread_entry(regstate* r) { return sys_lsread(r->reg_rdi, r->reg_rsi); }
@@ -152,6 +169,7 @@ constexpr syscall_fn make_table_entry(int n) {
     case SYS_LSWRITE: return sys_lswrite_entry;
     case SYS_KTEST: return sys_ktest;
     case SYS_KSTAT: return sys_kstat_entry;
+    case SYS_KPRINT: return sys_kprint_entry;
     default: return nullptr;
     }
 }
@@ -162,6 +180,16 @@ struct syscall_table {
     }
 };
 constexpr syscall_table table;
+
+// table_matches_abi(): every number GRACE_SYSCALLS defines has a function
+// here, and no other number has one.
+constexpr bool table_matches_abi() {
+    for (int i = 0; i < NSYSCALL; ++i) {
+        if ((table.fn[i] != nullptr) != syscall_defined(i)) return false;
+    }
+    return true;
+}
+static_assert(table_matches_abi(), "kernel/syscall.cc's table and GRACE_SYSCALLS (lib/abi.hh) disagree");
 }
 
 extern "C" long syscall_dispatch(regstate* r) {

@@ -8,9 +8,18 @@
 #include "proc.hh"
 #include "apic.hh"
 #include "console.hh"
+#include "tickhook.hh"
 
 void panic_trap(regstate* r, const char* what);
-void ktest_timer_hook();
+
+extern "C" const tick_hook* const __tick_hooks_start[];
+extern "C" const tick_hook* const __tick_hooks_end[];
+
+void run_tick_hooks() {
+    for (auto h = __tick_hooks_start; h != __tick_hooks_end; ++h) {
+        if ((*h)->on->load(std::memory_order_relaxed)) (*h)->fn();
+    }
+}
 
 static const char* exception_name(uint64_t v) {
     static const char* const names[] = {"divide error", "debug", "NMI", "breakpoint", "overflow",
@@ -42,7 +51,7 @@ extern "C" void trap_dispatch(regstate* r) {
         ++c->ticks;
         sched_tick();
         rcu_tick(preemptible);
-        ktest_timer_hook();
+        run_tick_hooks();
         break;
     case INT_IPI_RESCHED:
         lapic_eoi();

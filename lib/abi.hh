@@ -88,28 +88,49 @@ inline int ls_scheme_parse(const char* name) {
     return -1;
 }
 
-// System call numbers.
+// The system calls: GRACE_SYSCALLS(X) calls X(NAME, number) once per
+// call. It is the one list: the SYS_* numbers, NSYSCALL and
+// syscall_defined() derive from it, the kernel's table (kernel/syscall.cc)
+// is checked against it at compile time, and the programs that try
+// numbers no call has (user/fuzz.cc, user/badptr.cc) compute them from it.
+// Add a call at the end with a new number; never renumber one.
+//   1..16: the ABI table; 100 on: Grace extensions (ktest, kstat, kprint).
+#define GRACE_SYSCALLS(X)                                                          \
+    X(GETPID, 1) X(GETPPID, 2) X(FORK, 3) X(EXEC, 4) X(EXIT, 5) X(WAITPID, 6)       \
+    X(YIELD, 7) X(MSLEEP, 8) X(CLOCK_NS, 9) X(NCPU, 10) X(GETCPU, 11) X(SETCPU, 12) \
+    X(WRITE, 13) X(READ, 14) X(LSREAD, 15) X(LSWRITE, 16)                           \
+    X(KTEST, 100) X(KSTAT, 101) X(KPRINT, 102)
+
+// System call numbers: SYS_GETPID = 1, ...
 enum syscall_number : int {
-    SYS_GETPID = 1,
-    SYS_GETPPID,
-    SYS_FORK,
-    SYS_EXEC,
-    SYS_EXIT,
-    SYS_WAITPID,
-    SYS_YIELD,
-    SYS_MSLEEP,
-    SYS_CLOCK_NS,
-    SYS_NCPU,
-    SYS_GETCPU,
-    SYS_SETCPU,
-    SYS_WRITE,
-    SYS_READ,
-    SYS_LSREAD,
-    SYS_LSWRITE,
-    SYS_KTEST = 100,
-    SYS_KSTAT = 101,
-    NSYSCALL = 102
+#define GRACE_SYSCALL_ENUM(name, nr) SYS_##name = nr,
+    GRACE_SYSCALLS(GRACE_SYSCALL_ENUM)
+#undef GRACE_SYSCALL_ENUM
 };
+
+// syscall_numbers: every defined call number, in GRACE_SYSCALLS order.
+constexpr int syscall_numbers[] = {
+#define GRACE_SYSCALL_NUMBER(name, nr) nr,
+    GRACE_SYSCALLS(GRACE_SYSCALL_NUMBER)
+#undef GRACE_SYSCALL_NUMBER
+};
+constexpr int NSYSCALL_DEFINED = sizeof(syscall_numbers) / sizeof(syscall_numbers[0]);
+
+// NSYSCALL: one past the highest call number (the kernel's table size).
+constexpr int syscall_max_number() {
+    int m = 0;
+    for (int n : syscall_numbers) m = n > m ? n : m;
+    return m;
+}
+constexpr int NSYSCALL = syscall_max_number() + 1;
+
+// syscall_defined(n): does call number n (all 64 bits) name a call?
+constexpr bool syscall_defined(unsigned long long n) {
+    for (int d : syscall_numbers) {
+        if (n == static_cast<unsigned long long>(d)) return true;
+    }
+    return false;
+}
 
 // sys_kstat(what, arg): kernel statistics for tests and benchmarks
 // (a Grace extension beyond the ABI table). `arg` is a CPU index where the

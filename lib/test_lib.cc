@@ -536,7 +536,10 @@ void test_abi() {
     CHECK(ls_scheme_parse("12") == -1);
     CHECK(ls_scheme_parse("1x") == -1);
     CHECK(ls_scheme_parse("-1") == -1);
-    CHECK(SYS_GETPID == 1 && SYS_LSWRITE == 16 && SYS_KTEST == 100 && NSYSCALL == 102);
+    // Existing call numbers never change; a new call only adds one.
+    CHECK(SYS_GETPID == 1 && SYS_LSWRITE == 16 && SYS_KTEST == 100 && SYS_KSTAT == 101 && SYS_KPRINT == 102);
+    CHECK(NSYSCALL > SYS_KPRINT && syscall_defined(SYS_GETPID) && syscall_defined(SYS_KPRINT));
+    CHECK(!syscall_defined(0) && !syscall_defined(NSYSCALL) && !syscall_defined((1ull << 32) | SYS_GETPID));
     CHECK(EFAULT == 14 && EINVAL == 22 && ENOSYS == 38 && ECHILD == 10);
 }
 

@@ -14,7 +14,7 @@ gdb-rcu-2    user/gdbdemo (read its comment) on 2 CPUs. sys_lswrite(LS_RCU)
              name the path from the user's call through syscall_entry,
              syscall_dispatch, sys_lswrite and ls_rcu_write; grace-cpus,
              grace-ps, grace-rcu and grace-ls must agree with the kernel's
-             `ktest state` lines and gdbdemo's checksums, printed just
+             `sys_kprint("state")` lines and gdbdemo's checksums, printed just
              before (nothing that they show changes in between: CPU 1
              spins with preemption off the whole time, holding grace
              period 1 open). After `detach` the program must finish.
@@ -225,7 +225,7 @@ CPU_ROW = re.compile(r"^\s*(\d+)\s+(\d+|\?)( \*)?\s+(pid \d+ \S+|idle\d+)\s+(0x[
 
 
 def kernel_state(console: str) -> dict:
-    """What the kernel printed: `ktest state` and gdbdemo's lines."""
+    """What the kernel printed: sys_kprint("state") and gdbdemo's lines."""
     state = {"cpus": {}, "ls": {}}
     if m := re.search(r"^state: ncpu (\d+)$", console, re.MULTILINE):
         state["ncpu"] = int(m.group(1))
@@ -358,7 +358,7 @@ def gdb_rcu_driver(spec, log_path: Path):
         return FAIL, problem or "gdb stopped before running every command", output
     k = kernel_state(console)
     if "ncpu" not in k or "rcu" not in k or len(k["cpus"]) != spec.ncpu:
-        return FAIL, "the kernel's `ktest state` lines are missing", output
+        return FAIL, "the kernel's state table (sys_kprint) is missing", output
     for error in (check_bt(parts["bt"]), check_cpus(parts["grace-cpus"], k, spec.ncpu),
                   check_ps(parts["grace-ps"], k), check_rcu(parts["grace-rcu"], k, spec.ncpu),
                   check_ls(parts["grace-ls"], k)):

@@ -1,5 +1,7 @@
 // user/badptr.cc: every system call that takes a pointer refuses bad
-// ones with -EFAULT, unknown calls are -ENOSYS, and the kernel runs on.
+// ones with -EFAULT, numbers that name no call are -ENOSYS (computed from
+// the list of calls, lib/abi.hh: a new call is never tried as "unknown"),
+// and the kernel runs on.
 //
 // The bad pointers: NULL, a kernel address, an unmapped user address, a
 // range that runs off the end of user space, and ranges (or strings, or
@@ -129,16 +131,31 @@ void check_ktest() {
     expect("ktest(name running onto unmapped)", sys_ktest(tail), -EFAULT);
 }
 
+void check_kprint() {
+    expect("kprint(NULL)", sys_kprint(nullptr), -EFAULT);
+    expect("kprint(kernel address)", sys_kprint((const char*) KERNEL_ADDR), -EFAULT);
+    expect("kprint(unmapped)", sys_kprint((const char*) UNMAPPED), -EFAULT);
+    expect("kprint(0x7ffffffff000)", sys_kprint((const char*) NEAR_TOP), -EFAULT);
+    char* tail = (char*) (stack_top - 8);
+    memset(tail, 'x', 8);
+    expect("kprint(name running onto unmapped)", sys_kprint(tail), -EFAULT);
+    expect("kprint(\"\") is EINVAL", sys_kprint(""), -EINVAL);
+    expect("kprint(\"no-such-table\") is EINVAL", sys_kprint("no-such-table"), -EINVAL);
+    static char long_name[200];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    expect("kprint(a 199-character name) is EINVAL", sys_kprint(long_name), -EINVAL);
+}
+
 void check_numbers() {
-    expect("syscall 0", syscall4(0), -ENOSYS);
-    expect("syscall 17 (between the ABI and Grace's extensions)", syscall4(17), -ENOSYS);
-    expect("syscall 99", syscall4(99), -ENOSYS);
-    expect("syscall 102 (NSYSCALL)", syscall4(NSYSCALL), -ENOSYS);
-    expect("syscall 1000", syscall4(1000), -ENOSYS);
-    expect("syscall -1", syscall4(-1), -ENOSYS);
-    expect("syscall 1 << 32 | SYS_GETPID", syscall4((1L << 32) | SYS_GETPID), -ENOSYS);
-    int n = sys_ncpu();
+    constexpr unused_syscalls unused;
+    static_assert(unused.n > 0 && unused.n < unused_syscalls::MAX);
     char what[64];
+    for (int i = 0; i < unused.n; ++i) {
+        uint64_t nr = unused.nr[i];
+        snprintf(what, sizeof(what), nr >> 32 ? "syscall %#lx (no such call)" : "syscall %lu (no such call)", nr);
+        expect(what, syscall4(long(unused.nr[i])), -ENOSYS);
+    }
+    int n = sys_ncpu();
     snprintf(what, sizeof(what), "setcpu(%d) (= ncpu)", n);
     expect(what, sys_setcpu(n), -EINVAL);
     expect("setcpu(-2)", sys_setcpu(-2), -EINVAL);
@@ -163,6 +180,7 @@ int main(int argc, char** argv) {
     check_waitpid();
     check_lswrite();
     check_ktest();
+    check_kprint();
     check_numbers();
     expect("getpid still works", sys_getpid() > 0, 1);
     if (failures) {

@@ -17,7 +17,11 @@
 //     for the kinds of bad argument it got (bad pointer -EFAULT, bad value
 //     -EINVAL, no such child -ECHILD, no such program -ENOENT, unknown call
 //     -ENOSYS); with several bad arguments any of their errnos will do
-//     (ABI.md does not fix the order of the checks).
+//     (ABI.md does not fix the order of the checks);
+//   - a number that names no call is -ENOSYS. The numbers tried are
+//     computed from the list of calls (GRACE_SYSCALLS, lib/abi.hh:
+//     unused_syscalls and any other number up to NSYSCALL + 64 that no
+//     call has), so adding a call never makes it "unknown" here.
 //
 // The rules where ABI.md is silent (README.md, "Hostile input"): a range
 // of length 0 is fine at any address below the top of user space (nothing
@@ -32,6 +36,9 @@
 // sys_waitpid on pids that are not children, or on a child just forked;
 // sys_msleep for at most 3 ms; sys_write to the console only with bad
 // buffers (nothing is printed). sys_ktest only with bad or too-long names.
+// sys_kprint with bad pointers, unknown and too-long names, and now and then
+// a real table (processes, programs, state: a few lines on the console;
+// printing one is safe at any time, even while other workers fork).
 //
 // Reproducible: worker W's calls are a function of SEED and W alone (its
 // random generator is seeded with both), so `fuzz SEED ...` replays them.
@@ -325,10 +332,38 @@ void op_kstat(worker& w) {
     w.expect(w.issue("kstat", SYS_KSTAT, a, 2), good ? 0 : bit(EINVAL), good);
 }
 
+// op_kprint: a bad pointer, an unknown or too-long name (-EFAULT,
+// -EINVAL), or one time in 64 a real table, which must print and return 0.
+void op_kprint(worker& w) {
+    static const char* const tables[] = {"processes", "programs", "state"};
+    uint64_t a[1];
+    uint64_t allowed;
+    switch (w.r.below(4)) {
+    case 0: a[0] = bad_addr(w); allowed = bit(EFAULT); break;
+    case 1: a[0] = unterminated_at_stack_top(w); allowed = bit(EFAULT); break;
+    default:
+        if (w.r.one_in(32)) {
+            a[0] = uintptr_t(tables[w.r.below(3)]);
+            allowed = 0;
+            break;
+        }
+        random_name(w, scratch, w.r.one_in(2) ? w.r.below(64) : 64 + w.r.below(100));
+        a[0] = uintptr_t(scratch);
+        allowed = bit(EINVAL);
+    }
+    long r = w.issue("kprint", SYS_KPRINT, a, 1);
+    if (w.expect(r, allowed, allowed == 0) && allowed == 0 && r != 0) w.violation("0");
+}
+
+// op_nosys: a number no call has (see the top of the file).
 void op_nosys(worker& w) {
-    static const uint64_t nrs[] = {0, 17, 99, NSYSCALL, 1000, ~0ull, (1ull << 32) | SYS_GETPID,
-                                   (1ull << 63) | SYS_FORK, 0x80000000ull};
-    uint64_t nr = w.r.one_in(2) ? nrs[w.r.below(9)] : 17 + w.r.below(83);
+    static constexpr unused_syscalls unused;
+    uint64_t nr;
+    if (w.r.one_in(2)) {
+        nr = unused.nr[w.r.below(unused.n)];
+    } else {
+        do nr = w.r.below(NSYSCALL + 64); while (syscall_defined(nr));
+    }
     w.expect(w.issue("(unknown)", nr, nullptr, 0), bit(ENOSYS), false);
 }
 
@@ -341,8 +376,8 @@ op ops[] = {
     {"simple", op_simple, 10}, {"msleep", op_msleep, 1}, {"setcpu", op_setcpu, 3},
     {"write", op_write, 8},    {"read", op_read, 6},     {"exec", op_exec, 5},
     {"waitpid", op_waitpid, 5}, {"lsread", op_lsread, 8}, {"lswrite", op_lswrite, 8},
-    {"ktest", op_ktest, 2},    {"kstat", op_kstat, 4},   {"nosys", op_nosys, 4},
-    {"fork", op_fork, 0},
+    {"ktest", op_ktest, 2},    {"kstat", op_kstat, 4},   {"kprint", op_kprint, 2},
+    {"nosys", op_nosys, 4},    {"fork", op_fork, 0},
 };
 constexpr int NOPS = sizeof(ops) / sizeof(ops[0]);
 constexpr int FORK = NOPS - 1;

@@ -27,7 +27,7 @@
 //  4. sleeps 20 ms (CPU 0 passes through the scheduler: it no longer owes
 //     that grace period anything), prints every scheme's checksum and first
 //     bytes, "gdbdemo: ls SCHEME checksum C first TEXT", and the kernel's
-//     own view of CPUs, RCU and processes (`ktest state`);
+//     own view of CPUs, RCU and processes (sys_kprint("state"));
 //  5. writes "gdbdemo rcu" to LS_RCU: with ls_sync=1 the writer calls
 //     synchronize_rcu (the breakpoint), which asks for the next grace
 //     period: the spinner lets go, and the writer's wait ends.
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
         printf("gdbdemo: ls %s checksum %ld first %s%s\n", ls_scheme_name(s), sum, last_text[s],
                s == LS_RCU ? " (after the write)" : "");
     }
-    sys_ktest("state");
+    if (sys_kprint("state") != 0) die("sys_kprint(\"state\") failed");
     write_text(LS_RCU, RCU_TEXT);         // with ls_sync=1: synchronize_rcu
     int status = -1;
     if (sys_waitpid(spinner_pid, &status) != spinner_pid) die("waitpid(%d) failed", spinner_pid);

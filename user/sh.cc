@@ -122,9 +122,9 @@ void execute(char* line) {
     if (strcmp(argv[0], "help") == 0) {
         help();
     } else if (strcmp(argv[0], "ps") == 0) {
-        sys_ktest("ps");
+        if (sys_kprint("processes") < 0) printf("sh: ps: the kernel cannot list processes\n");
     } else if (strcmp(argv[0], "ls") == 0) {
-        if (sys_ktest("ls") < 0) printf("sh: ls: the kernel cannot list programs\n");
+        if (sys_kprint("programs") < 0) printf("sh: ls: the kernel cannot list programs\n");
     } else if (strcmp(argv[0], "exit") == 0) {
         long status = 0;
         if (argc > 1 && !parse_long(argv[1], &status)) {

@@ -42,9 +42,49 @@ inline long sys_lsread(int scheme, size_t len) { return syscall4(SYS_LSREAD, uin
 inline long sys_lswrite(int scheme, const void* buf, size_t len) {
     return syscall4(SYS_LSWRITE, uint64_t(scheme), uintptr_t(buf), len);
 }
-// Grace extensions (not in the ABI table): kernel self-tests and statistics.
+// Grace extensions (not in the ABI table): kernel self-tests, statistics
+// and tables.
 inline long sys_ktest(const char* name, long arg = 0) { return syscall4(SYS_KTEST, uintptr_t(name), uint64_t(arg)); }
 inline long sys_kstat(int what, long arg = 0) { return syscall4(SYS_KSTAT, uint64_t(what), uint64_t(arg)); }
+// sys_kprint(table): the kernel prints one of its tables on the console:
+// "programs" (the boot image's programs, the shell's `ls`), "processes"
+// (the process table, the shell's `ps`), "state" (CPUs, RCU and processes
+// as the kernel sees them, for the GDB tests) or "tests" (the registered
+// kernel self-tests, `ktest --list`). Returns 0; -EFAULT for a bad
+// pointer; -EINVAL for any other name (64 characters or more included).
+inline long sys_kprint(const char* table) { return syscall4(SYS_KPRINT, uintptr_t(table)); }
+
+// unused_syscalls: call numbers that name no call, computed from
+// GRACE_SYSCALLS (lib/abi.hh), so that a new call never turns up among
+// them: 0 if free, both ends of every gap between calls (NSYSCALL is the
+// end of the last), a little past NSYSCALL, large numbers, and every
+// defined number with bit 32 or bit 63 set (the number is all 64 bits).
+// A kernel must answer each with -ENOSYS (user/badptr.cc, user/fuzz.cc).
+struct unused_syscalls {
+    static constexpr int MAX = 5 * NSYSCALL_DEFINED + 8;
+    uint64_t nr[MAX] = {};
+    int n = 0;
+    constexpr unused_syscalls() {
+        for (uint64_t i = 0; i <= uint64_t(NSYSCALL); ++i) {
+            bool gap_end = i == 0 || syscall_defined(i - 1) || syscall_defined(i + 1);
+            if (!syscall_defined(i) && gap_end) add(i);
+        }
+        add(uint64_t(NSYSCALL) + 1);
+        add(1000);
+        add(0x80000000);
+        add(~uint64_t(0));
+        for (int d : syscall_numbers) {
+            add((uint64_t(1) << 32) | uint64_t(d));
+            add((uint64_t(1) << 63) | uint64_t(d));
+        }
+    }
+    constexpr void add(uint64_t x) {
+        for (int i = 0; i < n; ++i) {
+            if (nr[i] == x) return;
+        }
+        if (!syscall_defined(x) && n < MAX) nr[n++] = x;
+    }
+};
 
 // printf to the console (fd 1); a line is written in one sys_write, so
 // lines from different processes do not mix.

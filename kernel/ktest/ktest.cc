@@ -1,251 +1,78 @@
-// kernel/ktest/ktest.cc: kernel self-tests for the boot, memory and scheduler
-// layers, run by user programs through sys_ktest(name, arg) (the runner
-// boots `ktest NAME ARG`). Each returns 0 on success or a negative number,
-// and logs what it checked. RCU's self-tests are in ktest_rcu.cc.
-#include "proc.hh"
-#include "apic.hh"
+// kernel/ktest/ktest.cc: the self-test registry's lookup: run_ktest (what
+// sys_ktest calls), `busted:NAME`, and the list `ktest --list` prints.
+// The tests themselves register with KTEST (ktest.hh) in their own files:
+//   ktest_boot.cc     boot, interrupts, memory, the scheduler, panics
+//   ktest_faults.cc   kernel faults on purpose (register dump, triple fault)
+//   ktest_locks.cc    the spinlock and the reader-writer lock
+//   ktest_rcu.cc      RCU; rcutorture.cc: rcutorture
+//   ktest_schemes.cc  what distinguishes the other reclamation schemes
+//   ktest_bench.cc    measurements for `make bench`
+#include "ktest/ktest.hh"
+#include "rcu.hh"
 #include "kalloc.hh"
-#include "initfs.hh"
+#include "sched.hh"
 
-long ktest_rcu(const char* name, long arg);   // ktest_rcu.cc; -ENOENT if unknown
+extern "C" const ktest* const __ktests_start[];
+extern "C" const ktest* const __ktests_end[];
 
 namespace {
-volatile int ktest_panic_value = 41;
-
-// ktest_panic: a deliberately failing assertion (the runner expects PANIC
-// with a backtrace naming this function).
-[[gnu::noinline]] long ktest_panic() {
-    assert(ktest_panic_value == 42);
-    return 0;
+// find_ktest(name): the entry registered as `name`, or nullptr. Two
+// entries with one name are a build mistake: panic naming it.
+const ktest* find_ktest(const char* name) {
+    const ktest* found = nullptr;
+    for (auto t = __ktests_start; t != __ktests_end; ++t) {
+        if (strcmp((*t)->name, name) != 0) continue;
+        if (found) panic("two self-tests are registered as '%s'", name);
+        found = *t;
+    }
+    return found;
 }
 
-// smp_call_all(fn, arg): run fn(arg) on every other CPU by IPI and wait.
-spinlock ipi_lock;
-std::atomic<int> ipi_hits[MAXCPU];
-void count_hit(void*) { ipi_hits[this_cpu()->index].fetch_add(1); }
-
-long ktest_ipi() {
-    ipi_lock.lock();
-    int me = this_cpu()->index;
-    for (int i = 0; i < ncpu; ++i) ipi_hits[i] = 0;
-    for (int i = 0; i < ncpu; ++i) {
-        if (i == me) continue;
-        cpus[i].ipi_fn = count_hit;
-        cpus[i].ipi_arg = nullptr;
-        lapic_send_ipi(i, INT_IPI_CALL);
-    }
-    uint64_t deadline = clock_ns() + 2000000000UL;
-    long bad = 0;
-    for (int i = 0; i < ncpu; ++i) {
-        if (i == me) continue;
-        while (ipi_hits[i].load() == 0 && clock_ns() < deadline) cpu_relax();
-        bool ok = ipi_hits[i].load() == 1;
-        log_printf("ktest ipi: cpu%d -> cpu%d %s", me, i, ok ? "delivered" : "LOST");
-        bad += !ok;
-    }
-    ipi_lock.unlock();
-    return bad ? -1 : 0;
-}
-
-// ktest_alloc(iterations): random kmalloc/kfree and page allocations on
-// this CPU, each block filled with a pattern that is checked before free.
-long ktest_alloc(long iterations) {
-    constexpr int SLOTS = 64;
-    void* slot[SLOTS] = {};
-    size_t size[SLOTS] = {};
-    uint64_t x = 0x9e3779b97f4a7c15UL * (this_cpu()->index + 1);
-    long errors = 0;
-    for (long it = 0; it < iterations; ++it) {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-        int s = x % SLOTS;
-        if (slot[s]) {
-            uint8_t pat = uint8_t(s * 7 + size[s]);
-            for (size_t i = 0; i < size[s]; i += 61) {
-                if (static_cast<uint8_t*>(slot[s])[i] != pat) ++errors;
-            }
-            kfree(slot[s]);
-            slot[s] = nullptr;
-        } else {
-            size[s] = 1 + (x >> 20) % ((x & 8) ? 20000 : 600);
-            slot[s] = kmalloc(size[s]);
-            if (!slot[s]) return -ENOMEM;
-            memset(slot[s], uint8_t(s * 7 + size[s]), size[s]);
-        }
-    }
-    for (int s = 0; s < SLOTS; ++s) kfree(slot[s]);
-    return errors ? -1 : 0;
-}
-
-// ktest_timer(ms): ticks per second on every CPU over `ms` of real time,
-// against the configured rate. Passes within [0.5, 1.25] x hz: QEMU on a
-// loaded host drops ticks, never adds them.
-long ktest_timer(long ms) {
-    uint64_t t0[MAXCPU];
-    for (int i = 0; i < ncpu; ++i) t0[i] = __atomic_load_n(&cpus[i].ticks, __ATOMIC_RELAXED);
-    uint64_t c0 = clock_ns();
-    msleep(ms);
-    uint64_t dt = clock_ns() - c0;
-    long bad = 0;
-    for (int i = 0; i < ncpu; ++i) {
-        uint64_t n = __atomic_load_n(&cpus[i].ticks, __ATOMIC_RELAXED) - t0[i];
-        uint64_t rate = n * 1000000000UL / dt;
-        bool ok = rate * 2 >= kopts.hz && rate * 4 <= kopts.hz * 5;
-        log_printf("ktest timer: cpu%d %lu ticks in %lu ms = %lu Hz (configured %u) %s",
-                   i, n, dt / 1000000, rate, kopts.hz, ok ? "ok" : "OUT OF RANGE");
-        bad += !ok;
-    }
-    return bad ? -1 : 0;
-}
-
-// ktest_spin(ms, preemptible): busy-wait in the kernel. Returns how many
-// times this CPU passed through cpu::schedule meanwhile. With preemption
-// disabled that must be 0, and a reschedule the timer requested must run
-// the moment the count drops back to zero.
-long ktest_spin(long ms, bool preemptible) {
-    cpu* c;
-    uint64_t before, during, after_enable;
-    if (!preemptible) preempt_disable();
-    {
-        irq_guard g;
-        c = this_cpu();
-        before = c->schedule_count;
-    }
-    uint64_t end = clock_ns() + ms * 1000000;
-    while (clock_ns() < end) cpu_relax();
-    if (preemptible) {
-        irq_guard g;
-        return long(this_cpu()->schedule_count - before);
-    }
-    during = c->schedule_count - before;
-    bool wanted = c->need_resched;
-    preempt_enable();
-    after_enable = c->schedule_count - before;     // still c: we were not preemptible
-    log_printf("ktest spin: preemption off for %ld ms: %lu schedules during, resched %s, %lu after enable",
-               ms, during, wanted ? "wanted" : "not wanted", after_enable);
-    if (during != 0) return -1;
-    if (wanted && after_enable == 0) return -2;
-    return wanted ? 1 : 0;
-}
-
-// ktest_hold_gp(max_ms): hold up the running grace period on purpose: a
-// read section with interrupts off too, so that nothing on this CPU changes
-// while others look at it (GDB, `ktest state`: an interrupt handler would
-// raise the count for a moment). It ends when someone asks for a later
-// grace period (rcu_later_gp_requested), which is an event, not a time: a
-// slow host cannot make it end early. max_ms only guards against waiting
-// forever: then it returns -1.
-std::atomic<int> gp_holders{0};
-long ktest_hold_gp(long max_ms) {
-    rcu_read_guard rg;
-    irq_guard ig;
-    gp_holders.fetch_add(1);
-    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
-    long result = 0;
-    while (!rcu_later_gp_requested()) {
-        if (clock_ns() > give_up) {
-            log_printf("ktest hold-gp: nobody asked for a later grace period in %ld ms", max_ms);
-            result = -1;
-            break;
-        }
-        cpu_relax();
-    }
-    gp_holders.fetch_sub(1);
-    return result;
-}
-
-// ktest_hold_gp_ready(max_ms): sleep until some CPU is inside hold-gp (so
-// a grace period that starts now waits for it); -1 after max_ms.
-long ktest_hold_gp_ready(long max_ms) {
-    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
-    while (gp_holders.load() == 0) {
-        if (clock_ns() > give_up) return -1;
-        msleep(1);
-    }
-    return 0;
-}
-
-// ktest_state(): not a test: the kernel's own view of what GDB's grace-cpus,
-// grace-rcu and grace-ps show (tools/gdb/grace.py), in lines a test can
-// parse: "state: ncpu N", one "state: cpuI ..." line per CPU, the "rcu: ..."
-// line of rcu_print_state() and the process table of proc_dump().
-long ktest_state() {
-    console_printf("state: ncpu %d\n", ncpu);
-    for (int i = 0; i < ncpu; ++i) {
-        cpu& c = cpus[i];
-        // The count first: our own read section below would raise it.
-        uint32_t count = __atomic_load_n(&c.preempt_count, __ATOMIC_RELAXED);
-        rcu_read_guard g;                  // a task is freed with rcu_free
-        proc* p = __atomic_load_n(&c.current, __ATOMIC_ACQUIRE);
-        console_printf("state: cpu%d pid %d (%s) preempt %#x depth %u schedules %lu "
-                       "last_qs_gp %lu idle %d\n", i, p->pid, p->name, count,
-                       count % PREEMPT_IRQ, __atomic_load_n(&c.schedule_count, __ATOMIC_RELAXED),
-                       c.rcu.last_qs_gp, !(c.rcu.dynticks.load() & 1));
-    }
-    rcu_print_state();
-    proc_dump();
-    return 0;
-}
-
-// ktest_ls(): not a test: the shell's `ls`. Prints the names of the
-// programs in the boot image on one line (there is no file system call).
-long ktest_ls() {
-    char line[1024];
-    size_t n = 0;
-    for (int i = 0; i < initfs_nfiles; ++i) {
-        n += snprintf(line + n, sizeof(line) - n, "%s%s", i ? "  " : "", initfs_files[i].name);
-        if (n >= sizeof(line) - 1) n = sizeof(line) - 2;
-    }
-    line[n++] = '\n';
-    console_write(line, n);
-    return initfs_nfiles;
-}
+constexpr char BUSTED[] = "busted:";
+constexpr size_t BUSTED_LEN = sizeof(BUSTED) - 1;
 }
 
 long run_ktest(const char* name, long arg) {
-    if (strcmp(name, "ls") == 0) return ktest_ls();
-    if (strcmp(name, "ps") == 0) { proc_dump(); return 0; }   // the shell's `ps`
-    if (strcmp(name, "state") == 0) return ktest_state();       // GDB's view, by the kernel
-    if (strcmp(name, "panic") == 0) return ktest_panic();
-    if (strcmp(name, "ipi") == 0) return ktest_ipi();
-    if (strcmp(name, "alloc") == 0) return ktest_alloc(arg > 0 ? arg : 20000);
-    if (strcmp(name, "timer") == 0) return ktest_timer(arg > 0 ? arg : 1000);
-    if (strcmp(name, "spin") == 0) return ktest_spin(arg, true);
-    if (strcmp(name, "spin-nopreempt") == 0) return ktest_spin(arg, false);
-    if (strcmp(name, "hold-gp") == 0) return ktest_hold_gp(arg > 0 ? arg : 60000);
-    if (strcmp(name, "hold-gp-ready") == 0) return ktest_hold_gp_ready(arg > 0 ? arg : 60000);
-    if (strcmp(name, "rcu-barrier") == 0) { rcu_barrier(); return 0; }
-    { long ktest_bench(const char*, long); if (long b = ktest_bench(name, arg); b != -ENOENT) return b; }  // ktest_bench.cc
-    long ktest_faults(const char*, long);   // ktest_faults.cc
-    long ktest_locks(const char*, long);    // ktest_locks.cc
-    if (long r = ktest_faults(name, arg); r != -ENOENT) return r;
-    if (long r = ktest_locks(name, arg); r != -ENOENT) return r;
-    { long ktest_schemes(const char*, long); if (long r = ktest_schemes(name, arg); r != -ENOENT) return r; }  // ktest_schemes.cc
-    long r = ktest_rcu(name, arg);
-    if (r == -ENOENT) log_printf("ktest: no test named '%s'", name);
+    bool busted = strncmp(name, BUSTED, BUSTED_LEN) == 0;
+    const char* test_name = busted ? name + BUSTED_LEN : name;
+    const ktest* t = find_ktest(test_name);
+    if (!t) {
+        log_printf("ktest: no test named '%s'", name);
+        return -ENOENT;
+    }
+    if (t->default_arg != 0 && arg <= 0) arg = t->default_arg;
+    if (!busted) return t->fn(arg);
+    // The same test against RCU with its grace period skipped.
+    rcu_busted = true;
+    long r = t->fn(arg);
+    rcu_busted = false;
+    log_printf("ktest %s: with grace periods skipped the test %s", test_name,
+               r < 0 ? "failed, as it must" : "PASSED: it cannot catch a broken RCU");
     return r;
 }
 
-// sys_kstat(what, arg): see kstat_id in lib/abi.hh.
-long sys_kstat(uint64_t what, uint64_t arg) {
-    bool per_cpu = what == KSTAT_SCHEDULES || what == KSTAT_TICKS || what == KSTAT_IRQS;
-    if (per_cpu && arg >= uint64_t(ncpu)) return -EINVAL;
-    switch (what) {
-    case KSTAT_FREE_PAGES: return long(pmem_free_pages());
-    case KSTAT_SCHEDULES: return long(__atomic_load_n(&cpus[arg].schedule_count, __ATOMIC_RELAXED));
-    case KSTAT_TICKS: return long(__atomic_load_n(&cpus[arg].ticks, __ATOMIC_RELAXED));
-    case KSTAT_IRQS: return long(__atomic_load_n(&cpus[arg].irqs, __ATOMIC_RELAXED));
-    case KSTAT_HZ: return kopts.hz;
-    case KSTAT_RCU_GP: return long(rcu_completed_gp());
-    case KSTAT_RCU_CB_PENDING: return long(rcu_get_stats().cb_pending);
-    case KSTAT_RCU_CB_HIGH: return long(rcu_get_stats().cb_high_water);
-    case KSTAT_RCU_CB_INVOKED: return long(rcu_get_stats().cb_invoked);
-    case KSTAT_RCU_LONGEST_GP_NS: return long(rcu_get_stats().longest_gp_ns);
-    case KSTAT_HEAP_BYTES: return long(kmalloc_bytes_in_use());
-    case KSTAT_NPROCS: return proc_count();
-    case KSTAT_PREEMPT_COUNT: return preempt_count();
-    case KSTAT_RESERVE_PAGES: return long(pmem_reserve_pages());
-    case KSTAT_NPROC_MAX: return NPROC;
-    case KSTAT_USER_REFUSALS: return long(pmem_user_refusals());
-    default: return -EINVAL;
+void ktest_print_list() {
+    // Selection by name, one pass per line: no array to size.
+    const char* last = "";
+    for (;;) {
+        const ktest* next = nullptr;
+        for (auto t = __ktests_start; t != __ktests_end; ++t) {
+            if (strcmp((*t)->name, last) > 0 && (!next || strcmp((*t)->name, next->name) < 0)) next = *t;
+        }
+        if (!next) return;
+        char arg[24] = "";
+        if (next->default_arg) snprintf(arg, sizeof(arg), "[%ld]", next->default_arg);
+        console_printf("  %-20s %-8s %s\n", next->name, arg, next->description);
+        last = next->name;
     }
+}
+
+size_t free_pages_settled(size_t expected) {
+    size_t now = pmem_free_pages();
+    for (int i = 0; i < 50 && now != expected; ++i) {
+        rcu_barrier();
+        msleep(10);
+        now = pmem_free_pages();
+    }
+    return now;
 }

@@ -3,7 +3,7 @@
 // results). Each test prints one machine-readable console line
 //   BENCH {"name":..., ...}
 // and returns a non-negative number on success (the median, in ns, for the
-// latency tests), -ENOENT for an unknown name.
+// latency tests).
 //
 //  sync-latency N        time N calls of synchronize_rcu (clock_ns before
 //  exp-latency N         and after each) with whatever else is running;
@@ -18,6 +18,7 @@
 //                        the integer-only printf keeps the precision).
 // A latency run stops early after one second of measuring, so a slow host
 // cannot stretch it without bound; `n` in the output says how many ran.
+#include "ktest/ktest.hh"
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
@@ -94,7 +95,7 @@ int other_cpus_busy() {
 // grace_period_latency(name, expedited, with_readers, iterations): the
 // sync-latency / exp-latency family. Returns the median in ns.
 long grace_period_latency(const char* name, bool expedited, bool with_readers, long iterations) {
-    if (iterations <= 0) iterations = 200;
+    assert(iterations > 0);                   // run_ktest gives the default for <= 0
     if (iterations > MAX_SAMPLES) iterations = MAX_SAMPLES;
     auto* samples = static_cast<uint64_t*>(kmalloc(iterations * sizeof(uint64_t)));
     if (!samples) return -ENOMEM;
@@ -124,6 +125,14 @@ long grace_period_latency(const char* name, bool expedited, bool with_readers, l
     kfree(samples);
     return long(median);
 }
+KTEST("sync-latency", [](long n) { return grace_period_latency("sync-latency", false, false, n); }, 200,
+      "benchmark: ARG timed synchronize_rcu calls");
+KTEST("exp-latency", [](long n) { return grace_period_latency("exp-latency", true, false, n); }, 200,
+      "benchmark: ARG timed synchronize_rcu_expedited calls");
+KTEST("sync-latency-busy", [](long n) { return grace_period_latency("sync-latency-busy", false, true, n); },
+      200, "benchmark: sync-latency with kernel readers busy on every other CPU");
+KTEST("exp-latency-busy", [](long n) { return grace_period_latency("exp-latency-busy", true, true, n); },
+      200, "benchmark: exp-latency with kernel readers busy on every other CPU");
 
 // time_loop(iterations, body): ns for `iterations` runs of body().
 template <typename F>
@@ -139,7 +148,7 @@ uint64_t time_loop(long iterations, F body) {
 // lock_cost(iterations): the raw price of entering and leaving each kind
 // of read-side section on this CPU, uncontended.
 long lock_cost(long iterations) {
-    if (iterations <= 0) iterations = 1000000;
+    assert(iterations > 0);
     spinlock sl;
     rwlock rw;
     uint64_t empty = time_loop(iterations, [] {});
@@ -153,13 +162,5 @@ long lock_cost(long iterations) {
                    ncpu, iterations, ps(empty), ps(rcu), ps(pre), ps(spin), ps(rwl));
     return long(ps(rcu));
 }
-}
-
-long ktest_bench(const char* name, long arg) {
-    if (strcmp(name, "sync-latency") == 0) return grace_period_latency(name, false, false, arg);
-    if (strcmp(name, "exp-latency") == 0) return grace_period_latency(name, true, false, arg);
-    if (strcmp(name, "sync-latency-busy") == 0) return grace_period_latency(name, false, true, arg);
-    if (strcmp(name, "exp-latency-busy") == 0) return grace_period_latency(name, true, true, arg);
-    if (strcmp(name, "lock-cost") == 0) return lock_cost(arg);
-    return -ENOENT;
+KTEST("lock-cost", lock_cost, 1000000, "benchmark: ps per read-side lock+unlock of each kind, ARG times");
 }

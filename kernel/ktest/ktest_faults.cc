@@ -1,6 +1,7 @@
 // kernel/ktest/ktest_faults.cc: self-tests that crash the kernel on purpose, to
 // show that a kernel fault prints a register dump and a backtrace, and that
 // a triple fault ends the run instead of rebooting forever.
+#include "ktest/ktest.hh"
 #include "proc.hh"
 
 namespace {
@@ -9,6 +10,8 @@ namespace {
     volatile uint64_t* wild = reinterpret_cast<volatile uint64_t*>(0xdead0000UL);
     return long(*wild);
 }
+KTEST("kernel-fault", [](long) { return ktest_kernel_fault(); }, 0,
+      "a kernel page fault: must PANIC with a register dump and a backtrace");
 
 // ktest_triple_fault: with an empty IDT every exception is a triple fault;
 // QEMU (-no-reboot -action reboot=shutdown) then exits without powering off.
@@ -19,10 +22,6 @@ namespace {
     asm volatile("lidt %0; int3" :: "m"(empty));
     return -1;
 }
-}
-
-long ktest_faults(const char* name, long) {
-    if (strcmp(name, "kernel-fault") == 0) return ktest_kernel_fault();
-    if (strcmp(name, "triple-fault") == 0) return ktest_triple_fault();
-    return -ENOENT;
+KTEST("triple-fault", [](long) { return ktest_triple_fault(); }, 0,
+      "an exception with an empty IDT: QEMU must stop, not reboot forever");
 }

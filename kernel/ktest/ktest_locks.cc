@@ -17,6 +17,7 @@
 // is inside with it: readers must overlap (a lock that lets one reader in
 // at a time fails) and a writer must be alone (a lock that lets everyone
 // in fails).
+#include "ktest/ktest.hh"
 #include "proc.hh"
 #include "apic.hh"
 #include "rwlock.hh"
@@ -98,6 +99,8 @@ long test_rwlock_shared(long ms) {
                writer_saw_readers.load(), reader_saw_writer.load(), ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
+KTEST("rwlock-shared", test_rwlock_shared, 300,
+      "ARG ms: readers on every CPU overlap in the rwlock, a writer is always alone");
 
 struct counter_arg { long iterations; };
 void spin_counter_fn(void* arg) {
@@ -146,6 +149,8 @@ long test_rwlock_writer(long writes) {
                allowed, most_entered, reader_sections.load(), torn.load(), ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
+KTEST("rwlock-writer", test_rwlock_writer, 200,
+      "ARG writes while readers hold the rwlock back to back: no writer starves");
 
 long test_spinlock_count(long iterations) {
     shared_value = 0;
@@ -158,11 +163,6 @@ long test_spinlock_count(long iterations) {
                uint64_t(iterations) * ncpu, ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
-}
-
-long ktest_locks(const char* name, long arg) {
-    if (strcmp(name, "rwlock-writer") == 0) return test_rwlock_writer(arg > 0 ? arg : 200);
-    if (strcmp(name, "rwlock-shared") == 0) return test_rwlock_shared(arg > 0 ? arg : 300);
-    if (strcmp(name, "spinlock-count") == 0) return test_spinlock_count(arg > 0 ? arg : 100000);
-    return -ENOENT;
+KTEST("spinlock-count", test_spinlock_count, 100000,
+      "every CPU increments a counter ARG times under the spinlock: none is lost");
 }

@@ -6,25 +6,11 @@
 // synchronize_rcu returns at once and call_rcu runs its callback at once:
 // every test must then FAIL, which is how the suite shows that it bites.
 // The torture test lives in rcutorture.cc.
+#include "ktest/ktest.hh"
+#include "tickhook.hh"
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"
-
-long rcutorture(long seconds);
-
-// free_pages_settled(expected): the free-page count once deferred frees
-// have landed: while it differs from `expected`, run rcu_barrier and wait a
-// little (up to ~0.5 s). A leaked page never comes back; a callback queued
-// at the last moment (say, from a timer interrupt) does.
-size_t free_pages_settled(size_t expected) {
-    size_t now = pmem_free_pages();
-    for (int i = 0; i < 50 && now != expected; ++i) {
-        rcu_barrier();
-        msleep(10);
-        now = pmem_free_pages();
-    }
-    return now;
-}
 
 namespace {
 constexpr uint64_t LIVE = 0x11fe11fe11fe11feUL;
@@ -82,6 +68,12 @@ long test_wait_reader(const char* name, int nest, bool expedited, long hold_ms) 
                ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
+KTEST("rcu-wait-reader", [](long ms) { return test_wait_reader("rcu-wait-reader", 1, false, ms); }, 50,
+      "synchronize_rcu waits for a reader (ARG ms) on another CPU");
+KTEST("rcu-nested", [](long ms) { return test_wait_reader("rcu-nested", 2, false, ms); }, 50,
+      "synchronize_rcu waits for the outer of two nested read sections");
+KTEST("rcu-expedited", [](long ms) { return test_wait_reader("rcu-expedited", 1, true, ms); }, 50,
+      "synchronize_rcu_expedited waits for a reader (ARG ms) on another CPU");
 
 // ---- grace periods with the other CPUs idle / busy, readers in interrupts ----
 rcu_ptr<tobj> gp_obj;
@@ -100,6 +92,7 @@ void irq_reader() {
     irq_reads.fetch_add(1, std::memory_order_relaxed);
     if (m1 != LIVE || m2 != LIVE) irq_violations.fetch_add(1);
 }
+TICK_HOOK(rcu_gp_irq_readers, irq_readers_on, irq_reader);
 
 struct kernel_reader_ctl {
     std::atomic<bool> stop{false};
@@ -185,6 +178,12 @@ long test_gp(const char* name, long ms, bool kernel_readers, bool others_idle) {
     if (!idle_fast) log_printf("ktest %s: idle CPUs held grace periods up: FAILED", name);
     return violations == 0 && gps >= 10 && idle_fast ? 0 : -1;
 }
+KTEST("rcu-gp-idle", [](long ms) { return test_gp("rcu-gp-idle", ms, false, true); }, 2000,
+      "ARG ms of grace periods with interrupt readers, other CPUs idle: no delay, no freed reads");
+KTEST("rcu-gp-busy", [](long ms) { return test_gp("rcu-gp-busy", ms, false, false); }, 2000,
+      "ARG ms of grace periods with interrupt readers while the CPUs are busy");
+KTEST("rcu-gp-readers", [](long ms) { return test_gp("rcu-gp-readers", ms, true, false); }, 2000,
+      "ARG ms of grace periods with kernel-thread readers on every other CPU");
 
 // ---- the stall warning ----
 void stall_reader_fn(void* arg) {
@@ -208,6 +207,7 @@ long test_stall(long hold_ms) {
                "stall warning %s", cpu, hold_ms, kopts.rcu_stall_ms, ok ? "printed: ok" : "MISSING: FAILED");
     return ok ? 0 : -1;
 }
+KTEST("rcu-stall", test_stall, 1000, "a reader that holds its section ARG ms gets a stall warning");
 
 // ---- callbacks: order, CPU, grace period, barrier, flood ----
 struct cb_obj {
@@ -285,6 +285,10 @@ long test_barrier(long per_cpu) {
     rcu_barrier();
     return report_callbacks("rcu-barrier", uint64_t(per_cpu) * ncpu, "", true);
 }
+KTEST("rcu-barrier-test", test_barrier, 2000,
+      "ARG callbacks per CPU: after rcu_barrier all ran, in order, on their CPU, after their GP");
+KTEST("rcu-barrier", [](long) { rcu_barrier(); return 0L; }, 0,
+      "not a test: wait until every queued callback has run (rcu_barrier)");
 
 // test_flood(seconds): every CPU queues callbacks flat out. The backlog
 // must stay bounded (callers help past RCU_CB_LIMIT), and after
@@ -313,6 +317,7 @@ long test_flood(long seconds) {
     bool bounded = high <= RCU_CB_LIMIT + 2000 && peak_pages <= bound_pages && free1 == free0;
     return report_callbacks("rcu-flood", q.queued.load(), extra, bounded && q.queued.load() > 0);
 }
+KTEST("rcu-flood", test_flood, 10, "every CPU queues callbacks for ARG s: backlog bounded, no page lost");
 
 // ---- misuse: each of these must be caught (panic or warning) ----
 rcu_ptr<tobj> misuse_ptr;
@@ -339,38 +344,54 @@ rcu_ptr<tobj> misuse_ptr;
     tobj* o = misuse_ptr.load();     // warns with a backtrace, then goes on
     return o ? -1 : 0;
 }
-}
+KTEST("rcu-misuse-sleep", [](long) { return misuse_sleep_in_section(); }, 0,
+      "msleep inside a read section: must PANIC");
+KTEST("rcu-misuse-unlock", [](long) { return misuse_unbalanced_unlock(); }, 0,
+      "rcu_read_unlock without rcu_read_lock: must PANIC");
+KTEST("rcu-misuse-sync", [](long) { return misuse_sync_in_section(); }, 0,
+      "synchronize_rcu inside a read section: must PANIC");
+KTEST("rcu-misuse-load", [](long) { return misuse_unprotected_load(); }, 0,
+      "rcu_ptr::load outside a read section: must warn with a backtrace");
 
-void rcutorture_irq_reader();
-
-void ktest_timer_hook() {
-    if (irq_readers_on.load(std::memory_order_relaxed)) irq_reader();
-    rcutorture_irq_reader();
-}
-
-long ktest_rcu(const char* name, long arg) {
-    if (strncmp(name, "busted:", 7) == 0) {
-        // The same test against RCU with its grace period skipped.
-        rcu_busted = true;
-        long r = ktest_rcu(name + 7, arg);
-        rcu_busted = false;
-        log_printf("ktest %s: with grace periods skipped the test %s", name + 7,
-                   r < 0 ? "failed, as it must" : "PASSED: it cannot catch a broken RCU");
-        return r;
+// ---- holding a grace period up, for GDB (user/gdbdemo.cc) ----
+// ktest_hold_gp(max_ms): hold up the running grace period on purpose: a
+// read section with interrupts off too, so that nothing on this CPU changes
+// while others look at it (GDB, sys_kprint("state"): an interrupt
+// handler would raise the count for a moment). It ends when someone asks
+// for a later grace period (rcu_later_gp_requested), which is an event,
+// not a time: a slow host cannot make it end early. max_ms only guards against waiting
+// forever: then it returns -1.
+std::atomic<int> gp_holders{0};
+long ktest_hold_gp(long max_ms) {
+    rcu_read_guard rg;
+    irq_guard ig;
+    gp_holders.fetch_add(1);
+    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
+    long result = 0;
+    while (!rcu_later_gp_requested()) {
+        if (clock_ns() > give_up) {
+            log_printf("ktest hold-gp: nobody asked for a later grace period in %ld ms", max_ms);
+            result = -1;
+            break;
+        }
+        cpu_relax();
     }
-    if (strcmp(name, "rcu-wait-reader") == 0) return test_wait_reader(name, 1, false, arg ? arg : 50);
-    if (strcmp(name, "rcu-nested") == 0) return test_wait_reader(name, 2, false, arg ? arg : 50);
-    if (strcmp(name, "rcu-expedited") == 0) return test_wait_reader(name, 1, true, arg ? arg : 50);
-    if (strcmp(name, "rcu-gp-idle") == 0) return test_gp(name, arg ? arg : 2000, false, true);
-    if (strcmp(name, "rcu-gp-busy") == 0) return test_gp(name, arg ? arg : 2000, false, false);
-    if (strcmp(name, "rcu-gp-readers") == 0) return test_gp(name, arg ? arg : 2000, true, false);
-    if (strcmp(name, "rcu-stall") == 0) return test_stall(arg ? arg : 1000);
-    if (strcmp(name, "rcu-barrier-test") == 0) return test_barrier(arg ? arg : 2000);
-    if (strcmp(name, "rcu-flood") == 0) return test_flood(arg ? arg : 10);
-    if (strcmp(name, "rcutorture") == 0) return rcutorture(arg ? arg : 5);
-    if (strcmp(name, "rcu-misuse-sleep") == 0) return misuse_sleep_in_section();
-    if (strcmp(name, "rcu-misuse-unlock") == 0) return misuse_unbalanced_unlock();
-    if (strcmp(name, "rcu-misuse-sync") == 0) return misuse_sync_in_section();
-    if (strcmp(name, "rcu-misuse-load") == 0) return misuse_unprotected_load();
-    return -ENOENT;
+    gp_holders.fetch_sub(1);
+    return result;
+}
+
+// ktest_hold_gp_ready(max_ms): sleep until some CPU is inside hold-gp (so
+// a grace period that starts now waits for it); -1 after max_ms.
+long ktest_hold_gp_ready(long max_ms) {
+    uint64_t give_up = clock_ns() + uint64_t(max_ms) * 1000000;
+    while (gp_holders.load() == 0) {
+        if (clock_ns() > give_up) return -1;
+        msleep(1);
+    }
+    return 0;
+}
+KTEST("hold-gp", ktest_hold_gp, 60000,
+      "not a test: hold the running grace period until a later one is asked for (at most ARG ms)");
+KTEST("hold-gp-ready", ktest_hold_gp_ready, 60000,
+      "not a test: wait (at most ARG ms) until some CPU runs hold-gp");
 }

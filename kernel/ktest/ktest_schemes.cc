@@ -19,6 +19,7 @@
 // Structs are only ever written whole, with one of NPAT patterns, so a
 // reader's checksum must be one of theirs: freed (0x6b-poisoned) or
 // reused memory is caught.
+#include "ktest/ktest.hh"
 #include "ls/ls.hh"
 #include "proc.hh"
 #include "kalloc.hh"
@@ -352,19 +353,25 @@ long scheme_settle(long id) {
     if (id == LS_RCU || id == LS_BUSTED) rcu_barrier();
     return ls_find(int(id)) ? 0 : -EINVAL;
 }
-}
 
-long ktest_schemes(const char* name, long arg) {
-    if (strcmp(name, "hazptr-sleep") == 0) {
-        return test_sleeping_reader(name, LS_HAZPTR, ls_hazptr_held_read, &ls_hazptr_scans, 2, "scans",
-                                    arg > 0 ? arg : 20);
-    }
-    if (strcmp(name, "refcount-sleep") == 0) {
-        return test_sleeping_reader(name, LS_REFCOUNT, ls_refcount_held_read, &ls_refcount_requeued, 2,
-                                    "re-queues", arg > 0 ? arg : 20);
-    }
-    if (strcmp(name, "diffref-stress") == 0) return test_diffref_stress(arg > 0 ? arg : 1000);
-    if (strcmp(name, "lopsided-bounded") == 0) return test_lopsided_bounded(arg > 0 ? arg : 20);
-    if (strcmp(name, "scheme-settle") == 0) return scheme_settle(arg);
-    return -ENOENT;
+// The registrations: in one block here, where each test's arguments are
+// chosen (the sleeping-reader tests share one function).
+KTEST("hazptr-sleep",
+      [](long ms) {
+          return test_sleeping_reader("hazptr-sleep", LS_HAZPTR, ls_hazptr_held_read, &ls_hazptr_scans, 2,
+                                      "scans", ms);
+      },
+      20, "a hazard-pointer reader sleeps ARG ms (and 2 scans) while writers replace its struct");
+KTEST("refcount-sleep",
+      [](long ms) {
+          return test_sleeping_reader("refcount-sleep", LS_REFCOUNT, ls_refcount_held_read,
+                                      &ls_refcount_requeued, 2, "re-queues", ms);
+      },
+      20, "a reader holding a reference sleeps ARG ms while writers replace its struct");
+KTEST("diffref-stress", test_diffref_stress, 1000,
+      "ARG ms: readers on every CPU against a writer; no struct changes or leaks under a reader");
+KTEST("lopsided-bounded", test_lopsided_bounded, 20,
+      "(3+ CPUs) a slow reader holds ARG ms sections: fast readers' sections stay short");
+KTEST("scheme-settle", scheme_settle, 0,
+      "not a test: reclaim everything scheme ARG has deferred, so memory counts compare");
 }

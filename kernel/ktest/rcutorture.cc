@@ -15,11 +15,11 @@
 // age of 2 or more, or poison, is a failure. Fake writers call the
 // grace-period primitives at random to add contention. The pipe histogram
 // is printed at the end; for a correct RCU all counts are at ages 0 and 1.
+#include "ktest/ktest.hh"
+#include "tickhook.hh"
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"
-
-size_t free_pages_settled(size_t expected);   // ktest_rcu.cc
 
 namespace {
 constexpr int PIPE_LEN = 10;
@@ -152,11 +152,8 @@ void writer_fn(void* arg) {
     proc_exit(0);
 }
 
-}
-
-// rcutorture_irq_reader(): the timer interrupt's reader while a run is on.
-void rcutorture_irq_reader() {
-    if (!running.load(std::memory_order_relaxed)) return;
+// irq_reader(): the timer interrupt's reader while a run is on.
+void irq_reader() {
     read_once(0, this_cpu()->index);
     if (irq_reads.fetch_add(1, std::memory_order_relaxed) % 8 == 0) {
         // call_rcu is callable from interrupt handlers too.
@@ -169,6 +166,7 @@ void rcutorture_irq_reader() {
         }
     }
 }
+TICK_HOOK(rcutorture_irq_reader, running, irq_reader);
 
 long rcutorture(long seconds) {
     rcu_barrier();
@@ -225,4 +223,7 @@ long rcutorture(long seconds) {
                writer_ok ? "" : " STALLED", objs_alive.load(), free0, free1);
     log_printf("rcutorture: %s", ok ? "PASSED" : "FAILED");
     return ok ? 0 : -1;
+}
+KTEST("rcutorture", rcutorture, 5,
+      "rcutorture for ARG s: no reader sees an object outlive two grace periods, nothing leaks");
 }

@@ -18,7 +18,7 @@ symbols of build/kernel.elf, with GDB's Python API only, and prints them:
                  (ls_checksum, as sys_lsread computes it), first bytes, and
                  what waits to be reclaimed
 
-The kernel prints the same state itself with `ktest state` (and `ps` in
+The kernel prints the same state itself with sys_kprint("state") (and `ps` in
 the shell); tests/tests_gdb.py checks that the two agree. GDB reads the
 structures without taking the kernel's locks: with every CPU stopped that
 is safe, but a CPU stopped in the middle of an update shows it half done.

@@ -1,0 +1,136 @@
+// kernel/ktest/ktest_boot.cc: kernel self-tests for the boot, memory and
+// scheduler layers, run by user programs through sys_ktest(name, arg) (the
+// runner boots `ktest NAME ARG`). Each returns 0 on success or a negative
+// number, and logs what it checked. RCU's self-tests are in ktest_rcu.cc.
+#include "ktest/ktest.hh"
+#include "proc.hh"
+#include "apic.hh"
+#include "kalloc.hh"
+
+namespace {
+volatile int ktest_panic_value = 41;
+
+// ktest_panic: a deliberately failing assertion (the runner expects PANIC
+// with a backtrace naming this function).
+[[gnu::noinline]] long ktest_panic() {
+    assert(ktest_panic_value == 42);
+    return 0;
+}
+KTEST("panic", [](long) { return ktest_panic(); }, 0,
+      "a failing assertion: must PANIC with a backtrace naming ktest_panic");
+
+// smp_call_all(fn, arg): run fn(arg) on every other CPU by IPI and wait.
+spinlock ipi_lock;
+std::atomic<int> ipi_hits[MAXCPU];
+void count_hit(void*) { ipi_hits[this_cpu()->index].fetch_add(1); }
+
+long ktest_ipi() {
+    ipi_lock.lock();
+    int me = this_cpu()->index;
+    for (int i = 0; i < ncpu; ++i) ipi_hits[i] = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        if (i == me) continue;
+        cpus[i].ipi_fn = count_hit;
+        cpus[i].ipi_arg = nullptr;
+        lapic_send_ipi(i, INT_IPI_CALL);
+    }
+    uint64_t deadline = clock_ns() + 2000000000UL;
+    long bad = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        if (i == me) continue;
+        while (ipi_hits[i].load() == 0 && clock_ns() < deadline) cpu_relax();
+        bool ok = ipi_hits[i].load() == 1;
+        log_printf("ktest ipi: cpu%d -> cpu%d %s", me, i, ok ? "delivered" : "LOST");
+        bad += !ok;
+    }
+    ipi_lock.unlock();
+    return bad ? -1 : 0;
+}
+KTEST("ipi", [](long) { return ktest_ipi(); }, 0, "an IPI from this CPU reaches every other CPU once");
+
+// ktest_alloc(iterations): random kmalloc/kfree and page allocations on
+// this CPU, each block filled with a pattern that is checked before free.
+long ktest_alloc(long iterations) {
+    constexpr int SLOTS = 64;
+    void* slot[SLOTS] = {};
+    size_t size[SLOTS] = {};
+    uint64_t x = 0x9e3779b97f4a7c15UL * (this_cpu()->index + 1);
+    long errors = 0;
+    for (long it = 0; it < iterations; ++it) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        int s = x % SLOTS;
+        if (slot[s]) {
+            uint8_t pat = uint8_t(s * 7 + size[s]);
+            for (size_t i = 0; i < size[s]; i += 61) {
+                if (static_cast<uint8_t*>(slot[s])[i] != pat) ++errors;
+            }
+            kfree(slot[s]);
+            slot[s] = nullptr;
+        } else {
+            size[s] = 1 + (x >> 20) % ((x & 8) ? 20000 : 600);
+            slot[s] = kmalloc(size[s]);
+            if (!slot[s]) return -ENOMEM;
+            memset(slot[s], uint8_t(s * 7 + size[s]), size[s]);
+        }
+    }
+    for (int s = 0; s < SLOTS; ++s) kfree(slot[s]);
+    return errors ? -1 : 0;
+}
+KTEST("alloc", ktest_alloc, 20000, "ARG random kmalloc/kfree and page allocations, contents checked");
+
+// ktest_timer(ms): ticks per second on every CPU over `ms` of real time,
+// against the configured rate. Passes within [0.5, 1.25] x hz: QEMU on a
+// loaded host drops ticks, never adds them.
+long ktest_timer(long ms) {
+    uint64_t t0[MAXCPU];
+    for (int i = 0; i < ncpu; ++i) t0[i] = __atomic_load_n(&cpus[i].ticks, __ATOMIC_RELAXED);
+    uint64_t c0 = clock_ns();
+    msleep(ms);
+    uint64_t dt = clock_ns() - c0;
+    long bad = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        uint64_t n = __atomic_load_n(&cpus[i].ticks, __ATOMIC_RELAXED) - t0[i];
+        uint64_t rate = n * 1000000000UL / dt;
+        bool ok = rate * 2 >= kopts.hz && rate * 4 <= kopts.hz * 5;
+        log_printf("ktest timer: cpu%d %lu ticks in %lu ms = %lu Hz (configured %u) %s",
+                   i, n, dt / 1000000, rate, kopts.hz, ok ? "ok" : "OUT OF RANGE");
+        bad += !ok;
+    }
+    return bad ? -1 : 0;
+}
+KTEST("timer", ktest_timer, 1000, "over ARG ms, every CPU ticks at 0.5 to 1.25 times the hz= rate");
+
+// ktest_spin(ms, preemptible): busy-wait in the kernel. Returns how many
+// times this CPU passed through cpu::schedule meanwhile. With preemption
+// disabled that must be 0, and a reschedule the timer requested must run
+// the moment the count drops back to zero.
+long ktest_spin(long ms, bool preemptible) {
+    cpu* c;
+    uint64_t before, during, after_enable;
+    if (!preemptible) preempt_disable();
+    {
+        irq_guard g;
+        c = this_cpu();
+        before = c->schedule_count;
+    }
+    uint64_t end = clock_ns() + ms * 1000000;
+    while (clock_ns() < end) cpu_relax();
+    if (preemptible) {
+        irq_guard g;
+        return long(this_cpu()->schedule_count - before);
+    }
+    during = c->schedule_count - before;
+    bool wanted = c->need_resched;
+    preempt_enable();
+    after_enable = c->schedule_count - before;     // still c: we were not preemptible
+    log_printf("ktest spin: preemption off for %ld ms: %lu schedules during, resched %s, %lu after enable",
+               ms, during, wanted ? "wanted" : "not wanted", after_enable);
+    if (during != 0) return -1;
+    if (wanted && after_enable == 0) return -2;
+    return wanted ? 1 : 0;
+}
+KTEST("spin", [](long ms) { return ktest_spin(ms, true); }, 0,
+      "busy-wait ARG ms in the kernel, preemptible: returns the schedules meanwhile");
+KTEST("spin-nopreempt", [](long ms) { return ktest_spin(ms, false); }, 0,
+      "busy-wait ARG ms with preemption off: no schedule until it is back on");
+}
