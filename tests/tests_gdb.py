@@ -51,6 +51,7 @@ import threading
 import time
 from pathlib import Path
 
+import abi
 import qemu
 from testlib import FAIL, PASS, SKIP, test
 
@@ -327,8 +328,9 @@ def check_rcu(text: str, k: dict, ncpu: int) -> str | None:
 
 
 def check_ls(text: str, k: dict) -> str | None:
-    if len(k["ls"]) != 9:
-        return f"gdbdemo printed {len(k['ls'])} scheme lines, expected 9"
+    if sorted(k["ls"]) != sorted(abi.scheme_names()):
+        return (f"gdbdemo printed lines for {sorted(k['ls'])}, expected one for each of "
+                f"lib/abi.hh's schemes {sorted(abi.scheme_names())}")
     for scheme, (checksum, first) in k["ls"].items():
         m = re.search(rf"^{scheme}\s+0x[0-9a-f]+\s+checksum (\d+)\s+first \"(.*)\"$", text,
                       re.MULTILINE)
@@ -337,6 +339,9 @@ def check_ls(text: str, k: dict) -> str | None:
         if int(m.group(1)) != checksum or not m.group(2).startswith(first[:16]):
             return (f"grace-ls {scheme}: checksum {m.group(1)} first \"{m.group(2)}\"; the "
                     f"kernel read checksum {checksum}, first \"{first}\"")
+    waiting = re.findall(r"^\s+waiting to be reclaimed: \S.*$", text, re.MULTILINE)
+    if len(waiting) != len(k["ls"]):
+        return f"grace-ls shows {len(waiting)} 'waiting to be reclaimed' lines, one per scheme expected"
     if not re.search(r"^\s+waiting to be reclaimed: 3 retired structs", text, re.MULTILINE):
         return "grace-ls does not show hazptr's 3 retired structs (gdbdemo wrote it 3 times)"
     return None
