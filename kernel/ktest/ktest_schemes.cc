@@ -121,14 +121,17 @@ struct hold_ctl {
 };
 
 // sleeper(): runs inside the held read: sleep hold_ms, then on until the
-// scheme has done its reclamation work (`progress`) at least
-// progress_needed times and 100 writes happened (at most 5 s).
+// scheme has found the held struct and kept it (`progress`) at least
+// progress_needed times and 100 writes happened; at most 5 s or
+// MAX_HELD_WRITES writes, after which a scheme that never kept it (a
+// broken one) has had every chance.
+constexpr uint64_t MAX_HELD_WRITES = 10000;
 void sleeper(void* arg) {
     auto* h = static_cast<hold_ctl*>(arg);
     uint64_t p0 = h->progress->load(), w0 = h->writers->writes.load(), t0 = clock_ns();
     msleep(h->hold_ms);
     while ((h->progress->load() - p0 < h->progress_needed || h->writers->writes.load() - w0 < 100)
-           && clock_ns() - t0 < 5000000000UL) {
+           && h->writers->writes.load() - w0 < MAX_HELD_WRITES && clock_ns() - t0 < 5000000000UL) {
         msleep(5);
     }
     h->progress_seen = h->progress->load() - p0;
