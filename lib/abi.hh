@@ -101,7 +101,8 @@ constexpr const ls_scheme_entry* ls_scheme_entry_of(int s) {
     return s >= 0 && s < LS_NSCHEMES ? &LS_SCHEME_TABLE[s] : nullptr;
 }
 
-// Name of scheme s ("rcu", "spinlock", ...), or nullptr if s is out of range.
+// ls_scheme_name(s): the name of scheme s ("rcu", "spinlock", ...), or
+// nullptr if s is out of range.
 constexpr const char* ls_scheme_name(int s) {
     const ls_scheme_entry* e = ls_scheme_entry_of(s);
     return e ? e->name : nullptr;
@@ -118,10 +119,10 @@ constexpr bool ls_names_equal(const char* a, const char* b) {
     return *a == *b;
 }
 
-// Inverse of ls_scheme_name: accepts a scheme name (exact, lower case) or a
-// decimal scheme number such as "3".  Returns the scheme, or -1 if `name`
-// is null, unknown, or a number out of range.  Self-contained (no
-// lib/string dependency) so it works in any build.
+// ls_scheme_parse(name): the inverse of ls_scheme_name. Accepts a scheme
+// name (exact, lower case) or a decimal scheme number such as "3". Returns
+// the scheme, or -1 if `name` is null, unknown, or a number out of range.
+// Self-contained (no lib/string dependency) so it works in any build.
 constexpr int ls_scheme_parse(const char* name) {
     if (name == nullptr || name[0] == '\0') {
         return -1;
