@@ -34,9 +34,11 @@ How they were shown to fail (scratch changes, not committed): grace-ps
 printing each parent's pid plus one: gdb-rcu-2 FAILs ("grace-ps row ...
 differs from the kernel's"); booting gdbdemo without ls_sync=1: FAIL
 ("breakpoint on synchronize_rcu not hit"); grace-rcu reporting gp_seq/2+1
-completed GPs: FAIL; panic_stop() powering off under gdb=1 too: gdb-panic-2
-FAILs ("QEMU exited after the panic"); a traceback in grace-cpus without
-symbols (its symbol check removed): gdb-errors FAILs.
+completed GPs: FAIL; ls_hazptr.cc's retire() not counting what it retires
+(the registry's `waiting` that grace-ls reads): FAIL ("grace-ls does not
+show hazptr's 3 retired structs"); panic_stop() powering off under gdb=1
+too: gdb-panic-2 FAILs ("QEMU exited after the panic"); a traceback in
+grace-cpus without symbols (its symbol check removed): gdb-errors FAILs.
 """
 
 from __future__ import annotations
