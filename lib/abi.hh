@@ -29,35 +29,101 @@ constexpr int ENOSYS = 38;
 // Size in bytes of the shared buffer read/written by SYS_LSREAD/SYS_LSWRITE.
 constexpr size_t LS_SIZE = 10000;
 
-// Synchronization schemes protecting the shared buffer.
-constexpr int LS_RCU = 0;
-constexpr int LS_SPINLOCK = 1;
-constexpr int LS_RWLOCK = 2;
-constexpr int LS_HAZPTR = 3;
-constexpr int LS_REFCOUNT = 4;
-constexpr int LS_DIFFREF = 5;
-constexpr int LS_LOPSIDED = 6;
-constexpr int LS_NONE = 7;
-constexpr int LS_BUSTED = 8;
-constexpr int LS_NSCHEMES = 9;
+// The largestruct schemes: the one list of them. Everything else derives
+// from it: the LS_* constants, LS_NSCHEMES and ls_scheme_name/parse below,
+// the kernel's check of its registry (kernel/ls/ls.cc), the user programs
+// and, through tools/abi.py, the tests, benchmarks and GDB. One line per
+// scheme, in number order:
+//   X(NUMBER, CONSTANT, "name", kind, storage)
+// NUMBER and name are the ABI (sys_lsread/sys_lswrite's first argument,
+// and what programs accept): never change or reuse one. CONSTANT gives
+// LS_CONSTANT. kind says what a reader may see:
+//   consistent   always a whole struct that some write published, never a
+//                torn or freed one (the tests require it);
+//   unprotected  torn reads are allowed (`none`: the speed limit);
+//   broken       wrong on purpose: the tests must catch it (`busted`).
+// storage says how a write changes the struct:
+//   in_place     one struct, overwritten: a write of up to 256 bytes
+//                needs no memory (sys_lswrite copies it on the stack);
+//   copies       each write allocates a new struct and publishes it: a
+//                write may fail with -ENOMEM.
+// Adding a scheme: one line here and one file kernel/ls/ls_NAME.cc that
+// registers it (see kernel/ls/ls.hh). tools/abi.py parses these lines
+// strictly: keep exactly this form, with no comments inside the macro.
+#define LS_SCHEMES(X)                                   \
+    X(0, RCU,      "rcu",      consistent,  copies)     \
+    X(1, SPINLOCK, "spinlock", consistent,  in_place)   \
+    X(2, RWLOCK,   "rwlock",   consistent,  in_place)   \
+    X(3, HAZPTR,   "hazptr",   consistent,  copies)     \
+    X(4, REFCOUNT, "refcount", consistent,  copies)     \
+    X(5, DIFFREF,  "diffref",  consistent,  copies)     \
+    X(6, LOPSIDED, "lopsided", consistent,  copies)     \
+    X(7, NONE,     "none",     unprotected, in_place)   \
+    X(8, BUSTED,   "busted",   broken,      copies)
 
-// Name of scheme s ("rcu", "spinlock", ...), or nullptr if s is out of range.
-inline const char* ls_scheme_name(int s) {
-    static constexpr const char* names[LS_NSCHEMES] = {
-        "rcu", "spinlock", "rwlock", "hazptr", "refcount",
-        "diffref", "lopsided", "none", "busted",
-    };
-    if (s < 0 || s >= LS_NSCHEMES) {
-        return nullptr;
+enum class ls_kind : int { consistent, unprotected, broken };
+enum class ls_storage : int { in_place, copies };
+
+// One scheme's line of LS_SCHEMES.
+struct ls_scheme_entry {
+    int number;
+    const char* constant;      // "LS_RCU"
+    const char* name;          // "rcu"
+    ls_kind kind;
+    ls_storage storage;
+};
+
+#define LS_SCHEME_ENTRY_(number, constant, name, kind, storage) \
+    {number, "LS_" #constant, name, ls_kind::kind, ls_storage::storage},
+inline constexpr ls_scheme_entry LS_SCHEME_TABLE[] = {LS_SCHEMES(LS_SCHEME_ENTRY_)};
+#undef LS_SCHEME_ENTRY_
+
+#define LS_SCHEME_CONSTANT_(number, constant, name, kind, storage) \
+    constexpr int LS_##constant = number;
+LS_SCHEMES(LS_SCHEME_CONSTANT_)
+#undef LS_SCHEME_CONSTANT_
+
+constexpr int LS_NSCHEMES = int(sizeof(LS_SCHEME_TABLE) / sizeof(LS_SCHEME_TABLE[0]));
+
+// ls_table_numbered(): whether line i of the table has number i, so that
+// a scheme's number indexes LS_SCHEME_TABLE.
+constexpr bool ls_table_numbered() {
+    for (int s = 0; s < LS_NSCHEMES; ++s) {
+        if (LS_SCHEME_TABLE[s].number != s) return false;
     }
-    return names[s];
+    return true;
+}
+static_assert(ls_table_numbered(), "LS_SCHEMES: the lines must be numbered 0, 1, 2, ... in order");
+
+// ls_scheme_entry_of(s): scheme s's line of the table, or nullptr if s is
+// out of range.
+constexpr const ls_scheme_entry* ls_scheme_entry_of(int s) {
+    return s >= 0 && s < LS_NSCHEMES ? &LS_SCHEME_TABLE[s] : nullptr;
 }
 
-// Inverse of ls_scheme_name: accepts a scheme name (exact, lower case) or a
-// decimal scheme number such as "3".  Returns the scheme, or -1 if `name`
-// is null, unknown, or a number out of range.  Self-contained (no
-// lib/string dependency) so it works in any build.
-inline int ls_scheme_parse(const char* name) {
+// ls_scheme_name(s): the name of scheme s ("rcu", "spinlock", ...), or
+// nullptr if s is out of range.
+constexpr const char* ls_scheme_name(int s) {
+    const ls_scheme_entry* e = ls_scheme_entry_of(s);
+    return e ? e->name : nullptr;
+}
+
+// ls_names_equal(a, b): whether two C strings are equal (usable in
+// constant expressions, with no lib/string dependency).
+constexpr bool ls_names_equal(const char* a, const char* b) {
+    if (a == nullptr || b == nullptr) return a == b;
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
+}
+
+// ls_scheme_parse(name): the inverse of ls_scheme_name. Accepts a scheme
+// name (exact, lower case) or a decimal scheme number such as "3". Returns
+// the scheme, or -1 if `name` is null, unknown, or a number out of range.
+// Self-contained (no lib/string dependency) so it works in any build.
+constexpr int ls_scheme_parse(const char* name) {
     if (name == nullptr || name[0] == '\0') {
         return -1;
     }
@@ -75,13 +141,7 @@ inline int ls_scheme_parse(const char* name) {
         return v;
     }
     for (int s = 0; s < LS_NSCHEMES; ++s) {
-        const char* a = ls_scheme_name(s);
-        const char* b = name;
-        while (*a != '\0' && *a == *b) {
-            ++a;
-            ++b;
-        }
-        if (*a == '\0' && *b == '\0') {
+        if (ls_names_equal(LS_SCHEME_TABLE[s].name, name)) {
             return s;
         }
     }

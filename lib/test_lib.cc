@@ -512,28 +512,73 @@ void test_checksum_last_byte() {
 
 // ---------------------------------------------------------------- abi.hh
 
-void test_abi() {
-    CHECK(LS_NSCHEMES == 9 && LS_SIZE == 10000);
-    bool ok = true;
-    for (int s = 0; s < LS_NSCHEMES; ++s) {
-        char num[8];
-        ::snprintf(num, sizeof num, "%d", s);
-        ok &= ls_scheme_name(s) != nullptr;
-        ok &= ls_scheme_parse(ls_scheme_name(s)) == s;
-        ok &= ls_scheme_parse(num) == s;
+// The schemes every kernel has had, by number: the ABI. The table may grow
+// (a new scheme takes the next number) but these never change.
+constexpr const char* ABI_SCHEMES[] = {"rcu", "spinlock", "rwlock", "hazptr", "refcount",
+                                       "diffref", "lopsided", "none", "busted"};
+
+// A scheme name: lower case letter first, then letters, digits or '_'
+// (a leading digit would read as a number in ls_scheme_parse).
+bool valid_scheme_name(const char* name) {
+    if (name == nullptr || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+    for (const char* p = name; *p != '\0'; ++p) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return false;
     }
-    CHECK(ok);
-    CHECK(str_equal(ls_scheme_name(LS_RCU), "rcu"));
-    CHECK(str_equal(ls_scheme_name(LS_BUSTED), "busted"));
+    return true;
+}
+
+void test_abi() {
+    CHECK(LS_SIZE == 10000);
+    // The table's invariants, whatever its length.
+    CHECK(LS_NSCHEMES >= int(sizeof(ABI_SCHEMES) / sizeof(ABI_SCHEMES[0])));
+    bool numbered = true, named = true, unique = true, parsed = true, kinds = true;
+    int consistent = 0, broken = 0;
+    for (int s = 0; s < LS_NSCHEMES; ++s) {
+        const ls_scheme_entry* e = ls_scheme_entry_of(s);
+        char num[8], constant[32];
+        ::snprintf(num, sizeof num, "%d", s);
+        numbered &= e != nullptr && e->number == s;
+        if (!e) continue;
+        ::snprintf(constant, sizeof constant, "LS_%s", e->name);
+        for (char* p = constant; *p; ++p) *p = *p >= 'a' && *p <= 'z' ? char(*p - 'a' + 'A') : *p;
+        named &= valid_scheme_name(e->name) && ls_scheme_name(s) == e->name &&
+                 str_equal(e->constant, constant);   // LS_ + the name in capitals
+        for (int t = 0; t < s; ++t) unique &= !str_equal(LS_SCHEME_TABLE[t].name, e->name);
+        parsed &= ls_scheme_parse(e->name) == s && ls_scheme_parse(num) == s;
+        kinds &= (e->kind == ls_kind::consistent || e->kind == ls_kind::unprotected ||
+                  e->kind == ls_kind::broken) &&
+                 (e->storage == ls_storage::in_place || e->storage == ls_storage::copies);
+        consistent += e->kind == ls_kind::consistent;
+        broken += e->kind == ls_kind::broken;
+    }
+    CHECK(numbered);
+    CHECK(named);
+    CHECK(unique);
+    CHECK(parsed);
+    CHECK(kinds);
+    CHECK(consistent > 0 && broken > 0);    // something to test, and a twin that must fail
+    // The ABI: existing numbers keep their names.
+    bool abi = true;
+    for (int s = 0; s < int(sizeof(ABI_SCHEMES) / sizeof(ABI_SCHEMES[0])); ++s) {
+        abi &= str_equal(ls_scheme_name(s), ABI_SCHEMES[s]);
+    }
+    CHECK(abi);
+    CHECK(LS_RCU == 0 && LS_HAZPTR == 3 && LS_NONE == 7 && LS_BUSTED == 8);
+    CHECK(ls_scheme_entry_of(LS_NONE)->kind == ls_kind::unprotected);
+    CHECK(ls_scheme_entry_of(LS_BUSTED)->kind == ls_kind::broken);
+    CHECK(ls_scheme_entry_of(LS_SPINLOCK)->storage == ls_storage::in_place);
     CHECK(ls_scheme_name(-1) == nullptr && ls_scheme_name(LS_NSCHEMES) == nullptr);
+    CHECK(ls_scheme_entry_of(-1) == nullptr && ls_scheme_entry_of(LS_NSCHEMES) == nullptr);
     CHECK(ls_scheme_parse("hazptr") == LS_HAZPTR);
     CHECK(ls_scheme_parse("lopsided") == LS_LOPSIDED);
     CHECK(ls_scheme_parse("rc") == -1);
     CHECK(ls_scheme_parse("rcux") == -1);
     CHECK(ls_scheme_parse("") == -1);
     CHECK(ls_scheme_parse(nullptr) == -1);
-    CHECK(ls_scheme_parse("9") == -1);
-    CHECK(ls_scheme_parse("12") == -1);
+    char past[8];
+    ::snprintf(past, sizeof past, "%d", LS_NSCHEMES);
+    CHECK(ls_scheme_parse(past) == -1);
+    CHECK(ls_scheme_parse("1000") == -1);
     CHECK(ls_scheme_parse("1x") == -1);
     CHECK(ls_scheme_parse("-1") == -1);
     // Existing call numbers never change; a new call only adds one.

@@ -1,4 +1,4 @@
-"""Hostile input (issue 10): system call fuzzing, faults in user code,
+"""Hostile input: system call fuzzing, faults in user code,
 resource exhaustion, and writers that never lose data. The programs are
 user/fuzz.cc, user/faults.cc, user/hostile.cc (with user/ballast.cc) and
 user/lswriters.cc; each explains what it checks.
@@ -34,6 +34,7 @@ the tree, never committed):
 
 import re
 
+import abi
 from testlib import test
 
 HOSTILE_REJECT = [r"PANIC", r"poison.*corrupt", r"VIOLATION", r"FAILED", r"LEAKED"]
@@ -118,6 +119,7 @@ test("hostile-lswriters-rcu-hog-2", prog="lswriters", args=["rcu", "2", "4", "ho
              r"^lswriters: rcu: PASS: .*; \d+ good writes refused with -ENOMEM by the writers"])
 test("hostile-lswriters-hazptr-4", prog="lswriters", args=["hazptr", "2"], ncpu=4, timeout=120,
      reject=HOSTILE_REJECT, expect=[r"^lswriters: hazptr: PASS: "])
-for _scheme in ("rcu", "spinlock", "rwlock", "hazptr", "refcount", "diffref", "lopsided"):
+# Every consistent scheme of lib/abi.hh's LS_SCHEMES, 10 rounds, 7 writers.
+for _scheme in (s.name for s in abi.schemes() if s.consistent):
     test(f"hostile-lswriters-stress-{_scheme}-4", prog="lswriters", args=[_scheme, "10", "7"], ncpu=4,
          timeout=300, stress=True, reject=HOSTILE_REJECT, expect=[rf"^lswriters: {_scheme}: PASS: "])

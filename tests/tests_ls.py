@@ -3,6 +3,17 @@ one scheme, every read checked against the checksums of the structs that
 may legitimately exist) and lsbad (bad arguments). See user/hammer.cc for
 hammer's output lines and exit codes.
 
+The tests are generated from lib/abi.hh's LS_SCHEMES (tools/abi.py), by
+each scheme's kind:
+  consistent    ls-hammer-SCHEME-1, -2, -4: no reader may see a torn or
+                freed struct
+  broken        ls-hammer-SCHEME-2, -4: the bug must be caught (some reader
+                sees an inconsistent read)
+  unprotected   ls-hammer-SCHEME-2: torn reads are allowed; the kernel must
+                just survive
+plus ls-hammer-rcu-sync-2 (RCU writers in synchronize_rcu) and
+ls-bad-inputs (lsbad: every scheme ok).
+
 How these tests are known to catch a broken scheme: ls-hammer-busted-N runs
 hammer on LS_BUSTED (RCU without the grace period) and requires that the
 bug is caught (hammer exits 0 only if some reader saw an inconsistent
@@ -11,11 +22,13 @@ kernel/ls/ls_rcu.cc's write changed to `delete old;` (no grace period), and
 ls-hammer-rcu-4 also caught a real RCU bug (a task switched in by a wakeup
 IPI while its CPU still counted as idle; fixed in trap.cc by 89eaccd);
 ls-hammer-spinlock-* fail with the read side's lock removed, and
-ls-hammer-rwlock-2/4 with the writer taking the shared side.
+ls-hammer-rwlock-2/4 with the writer taking the shared side. For the other
+consistent schemes see tests/tests_schemes.py.
 """
 
 import re
 
+import abi
 from testlib import test
 
 READER_RE = re.compile(
@@ -64,30 +77,34 @@ def hammer_test(name, scheme, n, opts=()):
          check=hammer_lines(n))
 
 
-# Schemes that promise consistency: every read is a whole, live struct.
-for scheme in ("rcu", "spinlock", "rwlock"):
-    for n in (1, 2, 4):
-        hammer_test(f"ls-hammer-{scheme}-{n}", scheme, n)
+SCHEMES = abi.schemes()
+
+for _s in SCHEMES:
+    if _s.kind == "consistent":
+        # Every read is a whole, live struct.
+        for _n in (1, 2, 4):
+            hammer_test(f"ls-hammer-{_s.name}-{_n}", _s.name, _n)
+    elif _s.kind == "broken":
+        # The bug must be caught: exit 0 here means hammer saw readers of
+        # freed (poisoned) or reused memory.
+        for _n in (2, 4):
+            test(f"ls-hammer-{_s.name}-{_n}", prog="hammer", args=[_s.name, "2"], ncpu=_n,
+                 timeout=90,
+                 expect=[rf"^hammer: {_s.name}: [1-9]\d* of \d+ readers saw inconsistent reads$",
+                         rf"^hammer: PASS \({_s.name} is broken on purpose, and the bug was caught\)$"],
+                 check=hammer_lines(_n, torn="some"))
+    else:
+        assert _s.kind == "unprotected", _s
+        # Torn reads are allowed; the kernel must just survive.
+        test(f"ls-hammer-{_s.name}-2", prog="hammer", args=[_s.name, "2"], ncpu=2, timeout=90,
+             status=None, expect=[rf"^hammer: PASS \({_s.name} is unprotected"],
+             check=hammer_lines(2, torn="any"))
 
 # RCU with synchronous reclamation (writers wait in synchronize_rcu).
 hammer_test("ls-hammer-rcu-sync-2", "rcu", 2, opts=["ls_sync=1"])
 
-# The broken scheme must be caught: exit 0 here means hammer saw readers
-# of freed (poisoned) or reused memory.
-for n in (2, 4):
-    test(f"ls-hammer-busted-{n}", prog="hammer", args=["busted", "2"], ncpu=n,
-         timeout=90,
-         expect=[r"^hammer: busted: [1-9]\d* of \d+ readers saw inconsistent reads$",
-                 r"^hammer: PASS \(busted's missing grace period was caught\)$"],
-         check=hammer_lines(n, torn="some"))
-
-# No protection: torn reads are allowed; the kernel must just survive.
-test("ls-hammer-none-2", prog="hammer", args=["none", "2"], ncpu=2, timeout=90,
-     status=None, expect=[r"^hammer: PASS \(none is unprotected"],
-     check=hammer_lines(2, torn="any"))
-
-# Bad arguments to sys_lsread / sys_lswrite for every available scheme.
+# Bad arguments to sys_lsread / sys_lswrite for every scheme.
 test("ls-bad-inputs", prog="lsbad", ncpu=2, timeout=60,
-     expect=[r"^lsbad: rcu ok$", r"^lsbad: spinlock ok$", r"^lsbad: rwlock ok$",
-             r"^lsbad: none ok$", r"^lsbad: busted ok$", r"^lsbad: PASS"],
+     expect=[rf"^lsbad: {_s.name} ok$" for _s in SCHEMES]
+     + [rf"^lsbad: PASS \({len(SCHEMES)} schemes checked\)$"],
      reject=[r"PANIC", r"poison.*corrupt", r"FAILED", r"killed"])

@@ -35,22 +35,25 @@ import sys
 sys.dont_write_bytecode = True
 
 import argparse
+import colorsys
 import json
 import re
 import statistics
 import subprocess
 import time
+import zlib
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent
 if str(TOOLS_DIR) not in sys.path:
     sys.path.insert(0, str(TOOLS_DIR))
 
+import abi  # noqa: E402
 import qemu  # noqa: E402
 
 REPO = TOOLS_DIR.parent
-SCHEMES = ["rcu", "spinlock", "rwlock", "hazptr", "refcount", "diffref",
-           "lopsided", "none", "busted"]
+SCHEMES = abi.scheme_names()                                # lib/abi.hh's LS_SCHEMES
+UNSAFE = {s.name for s in abi.schemes() if s.unsafe}       # drawn dashed
 SHORT, FULL = 8, 10000
 BENCH_RE = re.compile(r"BENCH (\{.*\})\s*$")
 LINUX_RE = re.compile(r"LINUXPEER (\w+) ncpu=(\d+) total_ops_per_s=(\d+) per_cpu=(\d+)")
@@ -217,7 +220,7 @@ def report(results: list[dict], linux: list[dict]) -> list[tuple[str, bool | Non
     grace = [r for r in results if r.get("source") != "linux"]
     ncpus = sorted({r["ncpu"] for r in grace if r.get("name") == "read"})
     unavailable = sorted({r["scheme"] for r in grace if r.get("name") == "unavailable"},
-                         key=SCHEMES.index)
+                         key=lambda s: (SCHEMES.index(s) if s in SCHEMES else len(SCHEMES), s))
     schemes = [s for s in SCHEMES if any(r.get("scheme") == s and r.get("name") == "read"
                                          for r in grace)]
     cfg = next((r for r in grace if r.get("name") == "config"), {})
@@ -411,6 +414,16 @@ COLORS = {"rcu": "#d62728", "spinlock": "#1f77b4", "rwlock": "#2ca02c", "hazptr"
           "none": "#7f7f7f", "busted": "#bcbd22"}
 
 
+def color(scheme: str) -> str:
+    """The scheme's line colour: its own in COLORS, or one derived from
+    its name (the same on every run) for a scheme COLORS does not know."""
+    if scheme in COLORS:
+        return COLORS[scheme]
+    hue = zlib.crc32(scheme.encode()) % 360
+    r, g, b = colorsys.hls_to_rgb(hue / 360, 0.40, 0.75)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
 def nice_max(v: float) -> float:
     """A round axis maximum >= v."""
     if v <= 0:
@@ -457,23 +470,23 @@ def write_svg(results: list[dict], path: Path) -> None:
                    f'text-anchor="middle">reads/s (all CPUs)</text>')
         for s, pts in series.items():
             pts = [(n, st) for n, st in pts if st]
-            color = COLORS.get(s, "black")
+            line_color = color(s)
             if len(pts) > 1:
                 d = " ".join(f"{xs(n):.1f},{ys(st.med):.1f}" for n, st in pts)
-                dash = ' stroke-dasharray="5,3"' if s in ("none", "busted") else ""
-                out.append(f'<polyline points="{d}" fill="none" stroke="{color}" '
+                dash = ' stroke-dasharray="5,3"' if s in UNSAFE else ""
+                out.append(f'<polyline points="{d}" fill="none" stroke="{line_color}" '
                            f'stroke-width="2"{dash}/>')
             for n, st in pts:
                 out.append(f'<line x1="{xs(n):.1f}" y1="{ys(st.lo):.1f}" x2="{xs(n):.1f}" '
-                           f'y2="{ys(st.hi):.1f}" stroke="{color}"/>')
-                out.append(f'<circle cx="{xs(n):.1f}" cy="{ys(st.med):.1f}" r="3" fill="{color}">'
+                           f'y2="{ys(st.hi):.1f}" stroke="{line_color}"/>')
+                out.append(f'<circle cx="{xs(n):.1f}" cy="{ys(st.med):.1f}" r="3" fill="{line_color}">'
                            f'<title>{s} NCPU={n}: {fmt_rate(st.med)}</title></circle>')
     lx = left + 2 * pw + gap + 20
     out.append(f'<text x="{lx}" y="{top + 5}" font-size="13">scheme</text>')
     for i, s in enumerate(schemes):
         y = top + 25 + i * 20
-        dash = ' stroke-dasharray="5,3"' if s in ("none", "busted") else ""
-        out.append(f'<line x1="{lx}" y1="{y}" x2="{lx + 25}" y2="{y}" stroke="{COLORS.get(s)}" '
+        dash = ' stroke-dasharray="5,3"' if s in UNSAFE else ""
+        out.append(f'<line x1="{lx}" y1="{y}" x2="{lx + 25}" y2="{y}" stroke="{color(s)}" '
                    f'stroke-width="2"{dash}/>')
         out.append(f'<text x="{lx + 32}" y="{y + 4}">{s}</text>')
     out.append(f'<text x="{lx}" y="{top + 35 + len(schemes) * 20}" font-size="10">'

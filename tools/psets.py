@@ -56,7 +56,7 @@ PSETS: dict[int, Pset] = {
     )),
     3: Pset("hazard pointers, measured against RCU", "psets/3-hazard-pointers.md", (
         Graded("scheme-hazptr-sleep", 30),       # a protected struct survives a sleep
-        Graded("scheme-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
-        Graded("scheme-hammer-hazptr-4", 35),
+        Graded("ls-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
+        Graded("ls-hammer-hazptr-4", 35),
     )),
 }

@@ -2,8 +2,8 @@
 // hammers one scheme's largestruct with concurrent readers and writers and
 // checks that no reader ever sees a torn or reclaimed struct.
 //
-//   SCHEME           a scheme name (rcu, spinlock, rwlock, hazptr, refcount,
-//                    diffref, lopsided, none, busted) or its number
+//   SCHEME           a scheme's name or number (lib/abi.hh's LS_SCHEMES;
+//                    `hammer` alone lists them)
 //   SECONDS          run time: whole seconds ("2") or milliseconds ("500ms");
 //                    default 2
 //   READERS-PER-CPU  readers pinned to each CPU; default 1
@@ -26,15 +26,18 @@
 //   hammer: SCHEME: K of N readers saw inconsistent reads
 // and a verdict, "hammer: PASS ..." or "hammer: FAIL (...)".
 //
+// What a run must show depends on the scheme's kind in LS_SCHEMES.
 // Exit status (the tests rely on it):
-//   0  PASS: for a scheme that promises consistency (all but none and
-//      busted): no inconsistent read. For busted: the bug WAS caught (some
-//      reader saw an inconsistent read), or there is one CPU, where busted
-//      cannot fail (a read section is never preempted, so no writer runs in
-//      the middle of one). For none: always (it says whether torn reads
-//      were seen), unless a system call failed or a child died.
-//   1  FAIL: an inconsistent read under a consistent scheme; busted NOT
-//      caught (the test is too weak); a failed system call or a dead child.
+//   0  PASS: for a consistent scheme: no inconsistent read. For a broken
+//      one (busted): the bug WAS caught (some reader saw an inconsistent
+//      read), or there is one CPU, where a scheme that frees too early
+//      cannot fail (a read section is never preempted, so no writer runs
+//      in the middle of one). For an unprotected one (none): always (it
+//      says whether torn reads were seen), unless a system call failed or
+//      a child died.
+//   1  FAIL: an inconsistent read under a consistent scheme; a broken
+//      scheme NOT caught (the test is too weak); a failed system call or a
+//      dead child.
 //   2  bad usage.
 //   3  the scheme is not available (sys_lsread returned -EINVAL).
 #include "ulib.hh"
@@ -112,8 +115,10 @@ uint64_t per_second(uint64_t count, uint64_t ns) { return ns ? count * 100000000
 
 // A reader's life: pinned to `cpu`, read until `deadline`, print the line,
 // exit with its status. Full-length reads mostly; one in eight is short,
-// except under busted, whose tests want the widest window (full reads).
+// except under a broken scheme, whose tests want the widest window (full
+// reads).
 [[noreturn]] void reader(int scheme, int cpu, uint64_t deadline) {
+    bool broken = ls_scheme_entry_of(scheme)->kind == ls_kind::broken;
     if (sys_setcpu(cpu) < 0) die("reader: setcpu(%d) failed", cpu);
     uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t(sys_getpid()) << 17);
     uint64_t reads = 0, bad = 0, start = sys_clock_ns(), now = start;
@@ -123,7 +128,7 @@ uint64_t per_second(uint64_t count, uint64_t ns) { return ns ? count * 100000000
     while (now < deadline) {
         for (int i = 0; i < 8; ++i) {
             uint64_t r = rand64(&rng);
-            int l = (scheme != LS_BUSTED && (r & 7) == 0) ? int((r >> 8) % NSHORT) : NSHORT;
+            int l = (!broken && (r & 7) == 0) ? int((r >> 8) % NSHORT) : NSHORT;
             long sum = sys_lsread(scheme, read_len(l));
             if (sum < 0) {
                 printf("hammer: reader cpu%d: sys_lsread(%d, %zu) = %ld\n", cpu, scheme, read_len(l), sum);
@@ -175,8 +180,9 @@ uint64_t per_second(uint64_t count, uint64_t ns) { return ns ? count * 100000000
 }
 
 [[noreturn]] void usage() {
-    dprintf(2, "usage: hammer SCHEME [SECONDS|MSms] [READERS-PER-CPU] [WRITERS]\n"
-               "  SCHEME: rcu spinlock rwlock hazptr refcount diffref lopsided none busted, or 0-8\n");
+    dprintf(2, "usage: hammer SCHEME [SECONDS|MSms] [READERS-PER-CPU] [WRITERS]\n  SCHEME:");
+    for (const ls_scheme_entry& e : LS_SCHEME_TABLE) dprintf(2, " %s", e.name);
+    dprintf(2, ", or 0-%d\n", LS_NSCHEMES - 1);
     sys_exit(STATUS_USAGE);
 }
 
@@ -187,6 +193,7 @@ int main(int argc, char** argv) {
     int scheme = ls_scheme_parse(argv[1]);
     if (scheme < 0) usage();
     const char* name = ls_scheme_name(scheme);
+    ls_kind kind = ls_scheme_entry_of(scheme)->kind;
     uint64_t duration = argc > 2 ? parse_duration_ns(argv[2]) : 2000000000ull;
     long readers_per_cpu = argc > 3 ? atol_or(argv[3], -1) : 1;
     long nwriters = argc > 4 ? atol_or(argv[4], -1) : 2;
@@ -202,8 +209,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     make_patterns();
-    bool promises_consistency = scheme != LS_NONE && scheme != LS_BUSTED;
-    if (promises_consistency && !is_expected(NSHORT, probe)) {
+    if (kind == ls_kind::consistent && !is_expected(NSHORT, probe)) {
         printf("hammer: FAIL (%s: the struct's checksum %#lx before the run is neither zeros nor a pattern)\n",
                name, probe);
         return 1;
@@ -249,21 +255,24 @@ int main(int argc, char** argv) {
         printf("hammer: FAIL (%d children failed or could not be forked)\n", troubled);
         return 1;
     }
-    if (scheme == LS_NONE) {
-        printf("hammer: PASS (none is unprotected: torn reads %s)\n", inconsistent ? "seen, as expected" : "not seen this time");
+    if (kind == ls_kind::unprotected) {
+        printf("hammer: PASS (%s is unprotected: torn reads %s)\n", name,
+               inconsistent ? "seen, as expected" : "not seen this time");
         return 0;
     }
-    if (scheme == LS_BUSTED) {
+    if (kind == ls_kind::broken) {
         if (inconsistent) {
-            printf("hammer: PASS (busted's missing grace period was caught)\n");
+            printf("hammer: PASS (%s is broken on purpose, and the bug was caught)\n", name);
             return 0;
         }
         if (ncpu == 1) {
-            printf("hammer: PASS (busted cannot fail on 1 CPU: a read section is never preempted, "
-                   "so no writer frees the struct in the middle of one)\n");
+            printf("hammer: PASS (%s was not caught, and on 1 CPU a scheme that frees too early "
+                   "cannot be: a read section is never preempted, so no writer frees the struct "
+                   "in the middle of one)\n", name);
             return 0;
         }
-        printf("hammer: FAIL (busted was not caught: no inconsistent read; the test is too weak)\n");
+        printf("hammer: FAIL (%s is broken on purpose but was not caught: no inconsistent read; "
+               "the test is too weak)\n", name);
         return 1;
     }
     if (inconsistent) {

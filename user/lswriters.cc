@@ -397,6 +397,29 @@ bool read_reports(const int* mailbox, uint32_t round, bool* hog) {
     return true;
 }
 
+// mailbox_rank(s): the order in which other schemes' structs are taken
+// for the control struct and the mailboxes: the ones written in place
+// first (a short write to one needs no memory, even under the hog), then
+// among each the ones that promise nothing (no test needs their own
+// struct), then by number.
+int mailbox_rank(int s) {
+    const ls_scheme_entry* e = ls_scheme_entry_of(s);
+    return (e->storage == ls_storage::in_place ? 0 : 2 * LS_NSCHEMES) +
+           (e->kind == ls_kind::consistent ? LS_NSCHEMES : 0) + s;
+}
+
+// pick_mailboxes(scheme, out, n): up to n schemes other than `scheme`, in
+// mailbox_rank order, into out[]; returns how many.
+int pick_mailboxes(int scheme, int* out, int n) {
+    int picked = 0;
+    for (int rank = 0; rank < 4 * LS_NSCHEMES && picked < n; ++rank) {
+        for (int s = 0; s < LS_NSCHEMES && picked < n; ++s) {
+            if (s != scheme && mailbox_rank(s) == rank) out[picked++] = s;
+        }
+    }
+    return picked;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -410,13 +433,11 @@ int main(int argc, char** argv) {
     progname = "lswriters";
     stack_top = (uintptr_t(argv[0]) | 0xfff) + 1;   // argv's strings are not used after this
     const char* name = ls_scheme_name(scheme);
-    // The control struct and the mailboxes: other schemes' structs, the
-    // ones written in place first.
-    static const int prefer[] = {LS_NONE, LS_SPINLOCK, LS_RWLOCK, LS_BUSTED, LS_RCU, LS_LOPSIDED, LS_DIFFREF,
-                                 LS_REFCOUNT, LS_HAZPTR};
-    int mailbox[MAX_WRITERS + 1], nm = -1;
-    for (int s : prefer) {
-        if (s != scheme && nm < nwriters) mailbox[++nm] = s;
+    // The control struct and the mailboxes: other schemes' structs.
+    int mailbox[MAX_WRITERS + 1];
+    if (pick_mailboxes(scheme, mailbox, nwriters + 1) < nwriters + 1) {
+        die("%d writers need %d other schemes for their mailboxes and the control struct; "
+            "lib/abi.hh has %d in all", nwriters, nwriters + 1, LS_NSCHEMES);
     }
     control = mailbox[0];
     set_control(0);

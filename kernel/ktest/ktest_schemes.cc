@@ -1,12 +1,15 @@
 // kernel/ktest/ktest_schemes.cc: self-tests for what distinguishes the other
 // reclamation schemes (kernel/ls/ls_hazptr.cc, ls_refcount.cc, ls_diffref.cc,
-// ls_lopsided.cc), run with `ktest NAME [ARG]`:
+// ls_lopsided.cc), run with `ktest NAME [ARG]`. Each reaches its scheme,
+// and the hooks it uses, through the registry (ls_find; kernel/ls/ls.hh):
 //   hazptr-sleep [MS]      a hazard-pointer reader sleeps while protected
-//                          (MS, default 20, then until two scans have run)
-//                          while writers on the other CPUs replace the
-//                          struct hundreds of times: its struct stays intact
+//                          (MS, default 20, then until scans have found its
+//                          struct and kept it twice) while writers on the
+//                          other CPUs replace the struct hundreds of times:
+//                          its struct stays intact
 //   refcount-sleep [MS]    the same for a reader holding a reference, until
-//                          the eraser has found it old enough and re-queued it
+//                          the eraser has found it old enough and re-queued
+//                          it twice
 //   diffref-stress [MS]    readers on every CPU acquire and release while a
 //                          writer replaces the struct as fast as it can: no
 //                          reader sees a changed or freed struct, and
@@ -15,7 +18,8 @@
 //                          the writer spins for it; fast readers on other
 //                          CPUs keep sections as short as with no writer
 //   scheme-settle SCHEME   not a test: reclaim everything a scheme has
-//                          deferred, so a memory count is comparable
+//                          deferred (its settle hook), so a memory count is
+//                          comparable
 // Structs are only ever written whole, with one of NPAT patterns, so a
 // reader's checksum must be one of theirs: freed (0x6b-poisoned) or
 // reused memory is caught.
@@ -24,17 +28,6 @@
 #include "proc.hh"
 #include "kalloc.hh"
 #include "apic.hh"
-
-// The schemes' test hooks (defined in their files).
-using held_read_fn = void (*)(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
-void ls_hazptr_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
-void ls_refcount_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
-void ls_diffref_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
-void ls_lopsided_held_read(size_t, void (*)(void*), void*, uint64_t*, uint64_t*);
-void ls_hazptr_drain();
-void ls_refcount_drain();
-extern std::atomic<uint64_t> ls_hazptr_scans, ls_hazptr_kept, ls_refcount_requeued;
-extern std::atomic<long> ls_diffref_live;
 
 namespace {
 constexpr int NPAT = 4;
@@ -61,6 +54,21 @@ void make_patterns() {
 bool is_pattern_sum(uint64_t s) {
     for (uint64_t p : pattern_sum) if (s == p) return true;
     return false;
+}
+
+// scheme_for(test, id, sleeps, counter): scheme `id` from the registry if
+// it has what `test` needs: a held_read (whose while_held may sleep, if
+// `sleeps`) and, if `counter` names one, that counter (not null); else
+// nullptr, after a line saying what is missing.
+const ls_scheme* scheme_for(const char* test, int id, bool sleeps, const char* counter = nullptr,
+                            const void* counter_value = nullptr) {
+    const ls_scheme* s = ls_find(id);
+    const char* missing = !s ? "registered scheme"
+                          : !s->held_read ? "held_read"
+                          : sleeps && !s->held_read_may_sleep ? "held_read that may sleep"
+                          : counter && !counter_value ? counter : nullptr;
+    if (missing) log_printf("ktest %s: no %s for scheme %d (kernel/ls/ls.hh)", test, missing, id);
+    return missing ? nullptr : s;
 }
 
 // ---- writers: kernel threads that write whole patterns until stopped ----
@@ -114,14 +122,17 @@ struct hold_ctl {
 };
 
 // sleeper(): runs inside the held read: sleep hold_ms, then on until the
-// scheme has done its reclamation work (`progress`) at least
-// progress_needed times and 100 writes happened (at most 5 s).
+// scheme has found the held struct and kept it (`progress`) at least
+// progress_needed times and 100 writes happened; at most 5 s or
+// MAX_HELD_WRITES writes, after which a scheme that never kept it (a
+// broken one) has had every chance.
+constexpr uint64_t MAX_HELD_WRITES = 10000;
 void sleeper(void* arg) {
     auto* h = static_cast<hold_ctl*>(arg);
     uint64_t p0 = h->progress->load(), w0 = h->writers->writes.load(), t0 = clock_ns();
     msleep(h->hold_ms);
     while ((h->progress->load() - p0 < h->progress_needed || h->writers->writes.load() - w0 < 100)
-           && clock_ns() - t0 < 5000000000UL) {
+           && h->writers->writes.load() - w0 < MAX_HELD_WRITES && clock_ns() - t0 < 5000000000UL) {
         msleep(5);
     }
     h->progress_seen = h->progress->load() - p0;
@@ -129,12 +140,17 @@ void sleeper(void* arg) {
     h->held_ns = clock_ns() - t0;
 }
 
-long test_sleeping_reader(const char* name, int scheme_id, held_read_fn held_read,
-                          const std::atomic<uint64_t>* progress, uint64_t progress_needed,
-                          const char* progress_what, long hold_ms) {
+// test_sleeping_reader(name, id, hold_ms): three rounds of a reader of
+// scheme `id` holding its struct across a sleep while writers on the other
+// CPUs replace it, until reclamation has found the held struct and kept it
+// twice (the scheme's kept_for_reader counter).
+long test_sleeping_reader(const char* name, int id, long hold_ms) {
     make_patterns();
-    const ls_scheme* s = ls_find(scheme_id);
-    if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    const ls_scheme* s = ls_find(id);
+    if (!scheme_for(name, id, true, "kept_for_reader", s ? s->kept_for_reader : nullptr)) return -EINVAL;
+    const std::atomic<uint64_t>* progress = s->kept_for_reader;
+    constexpr uint64_t progress_needed = 2;
+    if (s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
     writer_ctl w;
     w.scheme = s;
     proc* threads[MAXCPU] = {};
@@ -146,12 +162,12 @@ long test_sleeping_reader(const char* name, int scheme_id, held_read_fn held_rea
     for (int round = 0; round < 3; ++round) {
         hold_ctl h{uint64_t(hold_ms), progress, progress_needed, &w};
         uint64_t before = 0, after = 0;
-        held_read(LS_SIZE, sleeper, &h, &before, &after);
+        s->held_read(LS_SIZE, sleeper, &h, &before, &after);
         bool intact = before == after && is_pattern_sum(before);
         bool enough = h.progress_seen >= progress_needed && h.writes_seen >= 100;
-        log_printf("ktest %s: round %d: reader held its struct %lu ms across %lu writes and %lu %s: "
-                   "checksum %#lx before, %#lx after%s: %s",
-                   name, round, h.held_ns / 1000000, h.writes_seen, h.progress_seen, progress_what,
+        log_printf("ktest %s: round %d: reader held its struct %lu ms across %lu writes, and "
+                   "reclamation found it held and kept it %lu times: checksum %#lx before, %#lx after%s: %s",
+                   name, round, h.held_ns / 1000000, h.writes_seen, h.progress_seen,
                    before, after, after == poison_sum ? " (POISON: freed under the reader)" : "",
                    !intact ? "FAILED" : enough ? "intact" : "FAILED (too few writes to tell)");
         failures += !intact || !enough;
@@ -167,6 +183,7 @@ long test_sleeping_reader(const char* name, int scheme_id, held_read_fn held_rea
 
 // ---- diffref-stress ----
 struct stress_ctl {
+    const ls_scheme* scheme;
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> reads{0}, bad{0}, yields{0};
 };
@@ -184,7 +201,7 @@ void stress_reader_fn(void* arg) {
     auto* c = static_cast<stress_ctl*>(arg);
     while (!c->stop.load(std::memory_order_relaxed)) {
         uint64_t before = 0, after = 0;
-        ls_diffref_held_read(LS_SIZE, maybe_yield, c, &before, &after);
+        c->scheme->held_read(LS_SIZE, maybe_yield, c, &before, &after);
         c->reads.fetch_add(1, std::memory_order_relaxed);
         if (before != after || !is_pattern_sum(before)) {
             if (c->bad.fetch_add(1) == 0) {
@@ -199,9 +216,11 @@ void stress_reader_fn(void* arg) {
 long test_diffref_stress(long ms) {
     make_patterns();
     const ls_scheme* s = ls_find(LS_DIFFREF);
-    if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
-    long live0 = ls_diffref_live.load();
+    if (!scheme_for("diffref-stress", LS_DIFFREF, true, "waiting", s ? s->waiting : nullptr)) return -EINVAL;
+    if (s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    long waiting0 = s->waiting->load();
     stress_ctl c;
+    c.scheme = s;
     proc* readers[MAXCPU] = {};
     for (int i = 0; i < ncpu; ++i) readers[i] = kthread_spawn_on(i, "diffref-reader", stress_reader_fn, &c);
     uint64_t writes = 0, end = clock_ns() + uint64_t(ms) * 1000000;
@@ -212,11 +231,13 @@ long test_diffref_stress(long ms) {
     }
     c.stop.store(true);
     for (proc* p : readers) if (p) kthread_join(p);
-    long live = ls_diffref_live.load();
-    bool ok = c.bad.load() == 0 && errors == 0 && live == 1 && live0 == 1 && writes >= 100 && c.reads.load() >= 100;
+    long waiting = s->waiting->load();
+    bool ok = c.bad.load() == 0 && errors == 0 && waiting == 0 && waiting0 == 0 && writes >= 100 &&
+              c.reads.load() >= 100;
     log_printf("ktest diffref-stress: %lu writes, %lu reads (%lu held across a yield) on %d CPUs, "
-               "%lu saw a changed or freed struct; structs alive before %ld, after %ld (want 1): %s",
-               writes, c.reads.load(), c.yields.load(), ncpu, c.bad.load(), live0, live,
+               "%lu saw a changed or freed struct; old structs not yet freed before %ld, after %ld "
+               "(want 0): %s",
+               writes, c.reads.load(), c.yields.load(), ncpu, c.bad.load(), waiting0, waiting,
                ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
@@ -228,6 +249,7 @@ std::atomic<uint64_t> section_max_ns[2];
 std::atomic<uint64_t> fast_sections{0};      // sections completed, both phases
 
 struct bounded_ctl {
+    const ls_scheme* scheme;
     std::atomic<int> phase{0};             // 0: unloaded, 1: writer spinning, 2: stop
     uint64_t hold_ns = 0;
     std::atomic<uint64_t> slow_sections{0};
@@ -238,7 +260,7 @@ struct bounded_ctl {
 // off so that only the section (and interrupts) is measured.
 void fast_reader_fn(void* arg) {
     auto* b = static_cast<bounded_ctl*>(arg);
-    const ls_scheme* s = ls_find(LS_LOPSIDED);
+    const ls_scheme* s = b->scheme;
     int ph;
     while ((ph = b->phase.load(std::memory_order_relaxed)) < 2) {
         preempt_disable();
@@ -261,7 +283,7 @@ void slow_reader_fn(void* arg) {
     auto* b = static_cast<bounded_ctl*>(arg);
     while (b->phase.load() < 2) {
         uint64_t before = 0, after = 0;
-        ls_lopsided_held_read(LS_SIZE, spin_hold, b, &before, &after);
+        b->scheme->held_read(LS_SIZE, spin_hold, b, &before, &after);
         if (before != after || !is_pattern_sum(before)) b->bad.fetch_add(1);
         b->slow_sections.fetch_add(1);
         msleep(1);
@@ -289,11 +311,12 @@ long test_lopsided_bounded(long hold_ms) {
         return -EINVAL;
     }
     make_patterns();
-    const ls_scheme* s = ls_find(LS_LOPSIDED);
+    const ls_scheme* s = scheme_for("lopsided-bounded", LS_LOPSIDED, false);
     if (!s || s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
     for (auto& h : section_hist) for (auto& b : h) b.store(0);
     for (auto& m : section_max_ns) m.store(0);
     bounded_ctl b;
+    b.scheme = s;
     b.hold_ns = uint64_t(hold_ms) * 1000000;
     proc* fast[MAXCPU] = {};
     for (int i = 2; i < ncpu; ++i) fast[i] = kthread_spawn_on(i, "fast-reader", fast_reader_fn, &b);
@@ -345,33 +368,21 @@ long test_lopsided_bounded(long hold_ms) {
 
 // scheme_settle(id): reclaim whatever scheme `id` has deferred.
 long scheme_settle(long id) {
-    if (id == LS_HAZPTR) ls_hazptr_drain();
-    if (id == LS_REFCOUNT) {
-        msleep(5);                                 // > the eraser's delay
-        ls_refcount_drain();
-    }
-    if (id == LS_RCU || id == LS_BUSTED) rcu_barrier();
-    return ls_find(int(id)) ? 0 : -EINVAL;
+    const ls_scheme* s = id >= 0 && id < LS_NSCHEMES ? ls_find(int(id)) : nullptr;
+    if (!s) return -EINVAL;
+    if (s->settle) s->settle();
+    return 0;
 }
 
-// The registrations: in one block here, where each test's arguments are
-// chosen (the sleeping-reader tests share one function).
-KTEST("hazptr-sleep",
-      [](long ms) {
-          return test_sleeping_reader("hazptr-sleep", LS_HAZPTR, ls_hazptr_held_read, &ls_hazptr_scans, 2,
-                                      "scans", ms);
-      },
-      20, "a hazard-pointer reader sleeps ARG ms (and 2 scans) while writers replace its struct");
-KTEST("refcount-sleep",
-      [](long ms) {
-          return test_sleeping_reader("refcount-sleep", LS_REFCOUNT, ls_refcount_held_read,
-                                      &ls_refcount_requeued, 2, "re-queues", ms);
-      },
-      20, "a reader holding a reference sleeps ARG ms while writers replace its struct");
+}  // namespace
+
+KTEST("hazptr-sleep", [](long ms) { return test_sleeping_reader("hazptr-sleep", LS_HAZPTR, ms); }, 20,
+      "a hazard-pointer reader sleeps ARG ms (and until scans kept its struct) while writers replace it");
+KTEST("refcount-sleep", [](long ms) { return test_sleeping_reader("refcount-sleep", LS_REFCOUNT, ms); }, 20,
+      "a reader holding a reference sleeps ARG ms while writers replace its struct");
 KTEST("diffref-stress", test_diffref_stress, 1000,
       "ARG ms: readers on every CPU against a writer; no struct changes or leaks under a reader");
 KTEST("lopsided-bounded", test_lopsided_bounded, 20,
       "(3+ CPUs) a slow reader holds ARG ms sections: fast readers' sections stay short");
 KTEST("scheme-settle", scheme_settle, 0,
       "not a test: reclaim everything scheme ARG has deferred, so memory counts compare");
-}

@@ -36,6 +36,14 @@ long write(const char* data, size_t len) {
     return 0;
 }
 
-const ls_scheme scheme = {LS_BUSTED, "busted", init, read, write};
+constexpr ls_scheme scheme = {
+    .id = LS_BUSTED,
+    .name = "busted",
+    .init = init,
+    .read = read,
+    .write = write,
+    .current = ls_current_pointer<node>(current_ls),
+    .waiting_what = "nothing: the writer frees the old struct at once (no grace period: the bug)",
+};
 LS_SCHEME(scheme);
 }

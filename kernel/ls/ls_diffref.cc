@@ -45,10 +45,11 @@
 #include "ls.hh"
 #include "spinlock.hh"
 
-// Structs allocated and not yet freed (the self-test checks it drops to 1).
-std::atomic<long> ls_diffref_live{0};
-
 namespace {
+// Old structs swapped out and not yet freed: readers still hold them (the
+// registry's `waiting`; the self-test checks it returns to 0).
+std::atomic<long> waiting{0};
+
 constexpr int PTR_BITS = 48;
 constexpr uint64_t PTR_MASK = (uint64_t(1) << PTR_BITS) - 1;
 constexpr uint64_t ONE_OUTER = uint64_t(1) << PTR_BITS;
@@ -70,14 +71,10 @@ uint64_t unpack_outer(uint64_t w) { return w >> PTR_BITS; }
 std::atomic<uint64_t> strong_ptr{0};
 spinlock writers;
 
-node* new_node(const node* old, const char* data, size_t len) {
-    node* n = ls_new_copy(old, data, len);
-    if (n) ls_diffref_live.fetch_add(1, std::memory_order_relaxed);
-    return n;
-}
+// free_node(n): free a swapped-out struct (the current one never is).
 void free_node(node* n) {
     delete n;
-    ls_diffref_live.fetch_sub(1, std::memory_order_relaxed);
+    waiting.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // drop_inner(n, delta): add delta to n's inner count; free n if that made
@@ -117,7 +114,7 @@ private:
 };
 
 void init() {
-    strong_ptr.store(pack(new_node(nullptr, nullptr, 0), 0), std::memory_order_relaxed);
+    strong_ptr.store(pack(ls_new_copy<node>(nullptr, nullptr, 0), 0), std::memory_order_relaxed);
 }
 
 long diffref_read(size_t len) {
@@ -133,28 +130,38 @@ long diffref_write(const char* data, size_t len) {
         // Under `writers` the pointer bits cannot change: the old struct is
         // safe to copy (its inner count cannot reach zero before the swap).
         node* cur = unpack_ptr(strong_ptr.load(std::memory_order_acquire));
-        node* n = new_node(cur, data, len);
+        node* n = ls_new_copy(cur, data, len);
         if (!n) return -ENOMEM;
         uint64_t w = strong_ptr.exchange(pack(n, 0), std::memory_order_acq_rel);
         old = unpack_ptr(w);
         outer = unpack_outer(w);
         assert(old == cur);
     }
+    waiting.fetch_add(1, std::memory_order_relaxed);   // before anyone can free it
     drop_inner(old, int64_t(outer));
     return 0;
 }
 
-const ls_scheme scheme = {LS_DIFFREF, "diffref", init, diffref_read, diffref_write};
-LS_SCHEME(scheme);
-}
-
-// For kernel/ktest/ktest_schemes.cc. ls_diffref_held_read: one read holding its
-// reference while while_held(arg) runs (which may sleep); the checksum of
-// the first len bytes is taken before and after.
-void ls_diffref_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,
-                          uint64_t* after) {
+// held_read: one read holding its reference while while_held(arg) runs
+// (which may sleep); see ls_held_read_fn.
+void held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before, uint64_t* after) {
     strong_ref r;
     *before = ls_checksum(r.get()->ls.c, len);
     while_held(arg);
     *after = ls_checksum(r.get()->ls.c, len);
+}
+
+constexpr ls_scheme scheme = {
+    .id = LS_DIFFREF,
+    .name = "diffref",
+    .init = init,
+    .read = diffref_read,
+    .write = diffref_write,
+    .current = ls_current_pointer48<node>(strong_ptr),
+    .waiting = &waiting,
+    .waiting_what = "old structs still held by readers (nothing is deferred: the last reader frees each)",
+    .held_read = held_read,
+    .held_read_may_sleep = true,
+};
+LS_SCHEME(scheme);
 }

@@ -74,19 +74,22 @@
 #include "apic.hh"
 #include "spinlock.hh"
 
-// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
-std::atomic<uint64_t> ls_hazptr_scans{0};      // scans run
-std::atomic<uint64_t> ls_hazptr_freed{0};      // retired structs freed
-std::atomic<uint64_t> ls_hazptr_kept{0};       // kept by a scan because hazardous
-
 namespace {
 constexpr int NSLOTS = 256;
 constexpr int SCAN_THRESHOLD = 2 * NSLOTS;
 static_assert(NSLOTS >= MAXCPU, "every CPU needs at least one hazard slot");
 
+// Statistics (the registry's `waiting` and `kept_for_reader`, and GDB).
+std::atomic<long> waiting{0};          // retired structs not yet freed
+std::atomic<uint64_t> scans{0};        // scans run
+std::atomic<uint64_t> freed{0};        // retired structs freed
+std::atomic<uint64_t> kept{0};         // kept by a scan because hazardous
+
 struct node {
     largestruct ls;
     node* retired_next = nullptr;
+    // Only a retired struct is ever freed: one fewer waits.
+    ~node() { waiting.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 // One slot per cache line: readers on different CPUs write different lines.
@@ -193,13 +196,14 @@ void scan(node* batch) {
         retired = keep;
         nretired += nkeep;
     }
-    ls_hazptr_scans.fetch_add(1, std::memory_order_relaxed);
-    ls_hazptr_freed.fetch_add(nfreed, std::memory_order_relaxed);
-    ls_hazptr_kept.fetch_add(nkeep, std::memory_order_relaxed);
+    scans.fetch_add(1, std::memory_order_relaxed);
+    freed.fetch_add(nfreed, std::memory_order_relaxed);
+    kept.fetch_add(nkeep, std::memory_order_relaxed);
 }
 
 // retire(old): queue `old` for freeing; scan when the list is long.
 void retire(node* old) {
+    waiting.fetch_add(1, std::memory_order_relaxed);
     node* batch = nullptr;
     {
         spinlock_guard g(retire_lock);
@@ -222,7 +226,17 @@ long hazptr_read(size_t len) {
     return long(ls_checksum(n->ls.c, len));
 }
 
-void drain();
+// drain(): scan the whole retire list now.
+void drain() {
+    node* batch;
+    {
+        spinlock_guard g(retire_lock);
+        batch = retired;
+        retired = nullptr;
+        nretired = 0;
+    }
+    scan(batch);
+}
 
 // hazptr_write: copy and publish under `writers`, retire the old struct.
 // When memory is short the retire list (up to SCAN_THRESHOLD structs of
@@ -251,15 +265,9 @@ long hazptr_write(const char* data, size_t len) {
     }
 }
 
-const ls_scheme scheme = {LS_HAZPTR, "hazptr", init, hazptr_read, hazptr_write};
-LS_SCHEME(scheme);
-}
-
-// For kernel/ktest/ktest_schemes.cc. ls_hazptr_held_read: one protected read
-// that stays open while while_held(arg) runs (which may sleep); the
-// checksum of the first len bytes is taken before and after.
-void ls_hazptr_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,
-                         uint64_t* after) {
+// held_read: one protected read that stays open while while_held(arg)
+// runs (which may sleep); see ls_held_read_fn.
+void held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before, uint64_t* after) {
     hazard_guard g;
     const node* n = g.protect();
     *before = ls_checksum(n->ls.c, len);
@@ -267,20 +275,19 @@ void ls_hazptr_held_read(size_t len, void (*while_held)(void*), void* arg, uint6
     *after = ls_checksum(n->ls.c, len);
 }
 
-namespace {
-// drain(): scan the whole retire list now.
-void drain() {
-    node* batch;
-    {
-        spinlock_guard g(retire_lock);
-        batch = retired;
-        retired = nullptr;
-        nretired = 0;
-    }
-    scan(batch);
+constexpr ls_scheme scheme = {
+    .id = LS_HAZPTR,
+    .name = "hazptr",
+    .init = init,
+    .read = hazptr_read,
+    .write = hazptr_write,
+    .current = ls_current_pointer<node>(current_ls),
+    .waiting = &waiting,
+    .waiting_what = "retired structs waiting for the next scan of the hazard slots",
+    .held_read = held_read,
+    .held_read_may_sleep = true,
+    .kept_for_reader = &kept,
+    .settle = drain,            // with no reader, frees every retired struct
+};
+LS_SCHEME(scheme);
 }
-}
-
-// ls_hazptr_drain(): drain() for the memory tests, so that the count of
-// retired structs is known: zero with no reader.
-void ls_hazptr_drain() { drain(); }

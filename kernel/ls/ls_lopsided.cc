@@ -43,10 +43,11 @@
 #include "spinlock.hh"
 #include "apic.hh"
 
-// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
-std::atomic<uint64_t> ls_lopsided_wait_ns_max{0};   // a writer's longest wait for readers
-
 namespace {
+// Statistics (the registry's `waiting`, and GDB).
+std::atomic<long> waiting{0};               // old structs whose writers wait for readers
+std::atomic<uint64_t> wait_ns_max{0};       // a writer's longest wait for readers
+
 struct node {
     largestruct ls;
 };
@@ -92,8 +93,8 @@ void wait_for_readers() {
         while (readers[i].seq.load(std::memory_order_acquire) == snap[i]) cpu_relax();
     }
     uint64_t waited = clock_ns() - t0;
-    uint64_t prev = ls_lopsided_wait_ns_max.load(std::memory_order_relaxed);
-    while (waited > prev && !ls_lopsided_wait_ns_max.compare_exchange_weak(prev, waited)) {}
+    uint64_t prev = wait_ns_max.load(std::memory_order_relaxed);
+    while (waited > prev && !wait_ns_max.compare_exchange_weak(prev, waited)) {}
 }
 
 void init() { current_ls.store(ls_new_copy<node>(nullptr, nullptr, 0), std::memory_order_relaxed); }
@@ -111,22 +112,33 @@ long lopsided_write(const char* data, size_t len) {
         if (!n) return -ENOMEM;
         old = current_ls.exchange(n, std::memory_order_seq_cst);
     }
+    waiting.fetch_add(1, std::memory_order_relaxed);
     wait_for_readers();
     delete old;
+    waiting.fetch_sub(1, std::memory_order_relaxed);
     return 0;
 }
 
-const ls_scheme scheme = {LS_LOPSIDED, "lopsided", init, lopsided_read, lopsided_write};
-LS_SCHEME(scheme);
-}
-
-// For kernel/ktest/ktest_schemes.cc. ls_lopsided_held_read: one read section
-// that stays open while while_held(arg) runs (which must not sleep:
-// preemption is off); the checksum is taken before and after.
-void ls_lopsided_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,
-                           uint64_t* after) {
+// held_read: one read section that stays open while while_held(arg) runs
+// (which must not sleep: preemption is off); see ls_held_read_fn.
+void held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before, uint64_t* after) {
     reader_section r;
     *before = ls_checksum(r.get()->ls.c, len);
     while_held(arg);
     *after = ls_checksum(r.get()->ls.c, len);
+}
+
+constexpr ls_scheme scheme = {
+    .id = LS_LOPSIDED,
+    .name = "lopsided",
+    .init = init,
+    .read = lopsided_read,
+    .write = lopsided_write,
+    .current = ls_current_pointer<node>(current_ls),
+    .waiting = &waiting,
+    .waiting_what = "old structs whose writers wait for the readers inside to leave (nothing is deferred)",
+    .held_read = held_read,
+    .held_read_may_sleep = false,
+};
+LS_SCHEME(scheme);
 }

@@ -15,6 +15,13 @@ long write(const char* data, size_t len) {
     return 0;
 }
 
-const ls_scheme scheme = {LS_NONE, "none", init, read, write};
+constexpr ls_scheme scheme = {
+    .id = LS_NONE,
+    .name = "none",
+    .init = init,
+    .read = read,
+    .write = write,
+    .current = ls_current_in_place(the_ls),
+};
 LS_SCHEME(scheme);
 }

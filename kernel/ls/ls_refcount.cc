@@ -36,19 +36,23 @@
 #include "ls.hh"
 #include "spinlock.hh"
 #include "apic.hh"
-
-// Statistics for the self-tests (kernel/ktest/ktest_schemes.cc).
-std::atomic<uint64_t> ls_refcount_freed{0};     // structs freed by the eraser
-std::atomic<uint64_t> ls_refcount_requeued{0};  // old enough but referenced: re-queued
+#include "sched.hh"
 
 namespace {
 constexpr uint64_t ERASE_DELAY_NS = 2000000;    // 2 ms
+
+// Statistics (the registry's `waiting` and `kept_for_reader`, and GDB).
+std::atomic<long> waiting{0};          // structs on the deferred list
+std::atomic<uint64_t> freed{0};        // structs freed by the eraser
+std::atomic<uint64_t> requeued{0};     // old enough but referenced: re-queued
 
 struct node {
     largestruct ls;
     std::atomic<long> refs{0};      // readers holding it
     uint64_t removed_at = 0;        // clock_ns() when unlinked (or re-queued)
     node* next = nullptr;           // deferred-deletion list
+    // Only a struct on the deferred list is ever freed: one fewer waits.
+    ~node() { waiting.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 spinlock writers;                   // serializes writers (the copy)
@@ -77,7 +81,7 @@ node* erase(uint64_t now) {
             to_free = n;
         } else {
             append_deferred(n, now);   // stamped `now`: the walk stops at it
-            ls_refcount_requeued.fetch_add(1, std::memory_order_relaxed);
+            requeued.fetch_add(1, std::memory_order_relaxed);
         }
     }
     return to_free;
@@ -92,7 +96,7 @@ void free_list(node* n) {
         n = next;
         ++count;
     }
-    ls_refcount_freed.fetch_add(count, std::memory_order_relaxed);
+    freed.fetch_add(count, std::memory_order_relaxed);
 }
 
 // get(): a counted reference to the current struct; put() drops it.
@@ -137,31 +141,26 @@ long refcount_write(const char* data, size_t len) {
         current_ls = n;
         uint64_t now = clock_ns();
         append_deferred(old, now);
+        waiting.fetch_add(1, std::memory_order_relaxed);
         to_free = erase(now);
     }
     free_list(to_free);
     return 0;
 }
 
-const ls_scheme scheme = {LS_REFCOUNT, "refcount", init, refcount_read, refcount_write};
-LS_SCHEME(scheme);
-}
-
-// For kernel/ktest/ktest_schemes.cc. ls_refcount_held_read: one read holding its
-// reference while while_held(arg) runs (which may sleep); the checksum of
-// the first len bytes is taken before and after.
-void ls_refcount_held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before,
-                           uint64_t* after) {
+// held_read: one read holding its reference while while_held(arg) runs
+// (which may sleep); see ls_held_read_fn.
+void held_read(size_t len, void (*while_held)(void*), void* arg, uint64_t* before, uint64_t* after) {
     ref_guard r;
     *before = ls_checksum(r.get_node()->ls.c, len);
     while_held(arg);
     *after = ls_checksum(r.get_node()->ls.c, len);
 }
 
-// ls_refcount_drain(): run the eraser now without a write (the memory tests
-// call it more than ERASE_DELAY_NS after the last write: with no reader it
-// empties the list).
-void ls_refcount_drain() {
+// settle(): wait out the eraser's delay, then run it without a write: with
+// no reader it empties the deferred list.
+void settle() {
+    msleep(ERASE_DELAY_NS / 1000000 + 3);
     node* to_free;
     {
         spinlock_guard w(writers);
@@ -169,4 +168,21 @@ void ls_refcount_drain() {
         to_free = erase(clock_ns());
     }
     free_list(to_free);
+}
+
+constexpr ls_scheme scheme = {
+    .id = LS_REFCOUNT,
+    .name = "refcount",
+    .init = init,
+    .read = refcount_read,
+    .write = refcount_write,
+    .current = ls_current_pointer<node>(current_ls),
+    .waiting = &waiting,
+    .waiting_what = "structs on the eraser's deferred list (freed once old enough and unreferenced)",
+    .held_read = held_read,
+    .held_read_may_sleep = true,
+    .kept_for_reader = &requeued,
+    .settle = settle,
+};
+LS_SCHEME(scheme);
 }

@@ -26,6 +26,13 @@ long write(const char* data, size_t len) {
     return 0;
 }
 
-const ls_scheme scheme = {LS_RWLOCK, "rwlock", init, read, write};
+constexpr ls_scheme scheme = {
+    .id = LS_RWLOCK,
+    .name = "rwlock",
+    .init = init,
+    .read = read,
+    .write = write,
+    .current = ls_current_in_place(the_ls),
+};
 LS_SCHEME(scheme);
 }

@@ -16,7 +16,9 @@ symbols of build/kernel.elf, with GDB's Python API only, and prints them:
                  and the oldest callback's age
     grace-ls     each scheme's current largestruct: address, checksum
                  (ls_checksum, as sys_lsread computes it), first bytes, and
-                 what waits to be reclaimed
+                 what waits to be reclaimed, all found through the kernel's
+                 registry of schemes (kernel/ls/ls.hh: each ls_scheme says
+                 where its struct is and counts what waits)
 
 The kernel prints the same state itself with sys_kprint("state") (and `ps` in
 the shell); tests/tests_gdb.py checks that the two agree. GDB reads the
@@ -364,62 +366,38 @@ def ls_checksum(data):
     return h & 0x7fffffffffffffff
 
 
-def current_largestruct(kernel, filename):
-    """The address of the current largestruct of the scheme in `filename`:
-    a static `the_ls` (written in place), a `current_ls` (a plain, atomic or
-    rcu_ptr pointer to a node holding `ls`), or diffref's `strong_ptr` (a
-    48-bit pointer under a 16-bit count)."""
-    the_ls = kernel.static_in(filename, "the_ls", required=False)
-    if the_ls is not None:
-        return int(the_ls.address)
-    current = kernel.static_in(filename, "current_ls", required=False)
-    if current is not None:
-        node = unwrap(current)
-        return int(node["ls"].address) if int(node) else 0
-    strong = kernel.static_in(filename, "strong_ptr", required=False)
-    if strong is not None:
-        word = to_int(strong) & ((1 << 48) - 1)
-        pointer = word | (0xffff << 48) if word >> 47 else word   # sign-extend bit 47
-        return pointer   # `ls` is the node's first member
-    kernel.fail(f"{filename} has none of the_ls, current_ls, strong_ptr: "
-                "teach current_largestruct() in tools/gdb/grace.py its layout")
+def enum_values(kernel, type_name):
+    """{enumerator name: value} of a C++ enum type (names without scope)."""
+    return {f.name.rpartition("::")[2]: f.enumval
+            for f in kernel.type(type_name).strip_typedefs().fields()}
 
 
-def ls_waiting(kernel, name, filename):
-    """What the scheme has removed but not yet freed, in words."""
-    if name == "rcu":
-        count = 0
-        cpus = kernel.glob("cpus")
-        for i in range(int(kernel.glob("ncpu"))):
-            for h in callbacks(kernel, cpus[i]["rcu"]):
-                count += "(anonymous namespace)::node" in function_name(int(h["fn"]))
-        how = ("ls_sync=1: a writer frees its old struct itself after synchronize_rcu"
-               if bool(kernel.glob("kopts")["ls_sync"]) else "call_rcu")
-        return f"{count} old structs in RCU callbacks ({how})"
-    if name == "hazptr":
-        return (f"{int(kernel.static_in(filename, 'nretired'))} retired structs "
-                "waiting for the next scan of the hazard slots")
-    if name == "refcount":
-        refs, node = [], kernel.static_in(filename, "deferred_head")
-        while int(node) and len(refs) < MAX_LIST:
-            refs.append(to_int(node["refs"]))
-            node = node["next"]
-        held = sum(1 for r in refs if r)
-        return f"{len(refs)} on the eraser's deferred list ({held} still referenced)"
-    if name == "diffref":
-        outer = to_int(kernel.static_in(filename, "strong_ptr")) >> 48
-        live = to_int(kernel.glob("ls_diffref_live"))
-        return (f"nothing deferred: the last reader frees; {live - 1} old structs still "
-                f"held by readers, {outer} readers on the current one")
-    if name == "lopsided":
-        readers = kernel.static_in(filename, "readers")
-        inside = sum(to_int(readers[i]["seq"]) & 1 for i in range(int(kernel.glob("ncpu"))))
-        return f"nothing deferred: a writer frees after the readers inside leave ({inside} inside)"
-    if name == "busted":
-        return "nothing: the writer frees the old struct at once (no grace period: the bug)"
-    if name in ("spinlock", "rwlock", "none"):
-        return "nothing: one struct, written in place"
-    return "? (tools/gdb/grace.py does not know this scheme)"
+def current_largestruct(kernel, scheme):
+    """The address of a scheme's current largestruct (0: none yet), found
+    the way its ls_scheme's `current` says (kernel/ls/ls.hh: ls_where)."""
+    where = enum_values(kernel, "ls_where")
+    current = scheme["current"]
+    at, how, offset = int(current["at"]), int(current["how"]), int(current["offset"])
+    if how == where["in_place"]:
+        return at
+    word = int.from_bytes(bytes(gdb.selected_inferior().read_memory(at, 8)), "little")
+    if how == where["pointer48"]:
+        word &= (1 << 48) - 1
+        if word >> 47:
+            word |= 0xffff << 48   # sign-extend bit 47
+    elif how != where["pointer"]:
+        kernel.fail(f"scheme {scheme['name'].string()}: `current` is ls_where {how}, which "
+                    "tools/gdb/grace.py does not know: teach current_largestruct() it")
+    return word + offset if word else 0
+
+
+def ls_waiting(scheme):
+    """What the scheme has removed but not yet freed, in words: its
+    `waiting` counter and `waiting_what` (kernel/ls/ls.hh)."""
+    what = scheme["waiting_what"]
+    text = what.string() if int(what) else "nothing: one struct, written in place"
+    counter = scheme["waiting"]
+    return f"{to_int(counter.dereference())} {text}" if int(counter) else text
 
 
 class GraceLs(gdb.Command):
@@ -444,8 +422,7 @@ bytes, and what the scheme has removed but not yet reclaimed."""
             if not int(scheme):
                 continue
             name = scheme["name"].string()
-            filename = f"kernel/ls/ls_{name}.cc"   # kernel/ls/ls.hh: one file per scheme
-            address = current_largestruct(kernel, filename)
+            address = current_largestruct(kernel, scheme)
             if not address:
                 print(f"{name:<9} (no struct yet)")
                 continue
@@ -453,7 +430,7 @@ bytes, and what the scheme has removed but not yet reclaimed."""
             first = "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}"
                             for b in data[:FIRST_BYTES])
             print(f"{name:<9} {address:#018x}  checksum {ls_checksum(data)}  first \"{first}\"")
-            print(f"{'':<9} waiting to be reclaimed: {ls_waiting(kernel, name, filename)}")
+            print(f"{'':<9} waiting to be reclaimed: {ls_waiting(scheme)}")
 
 
 GraceCpus()
