@@ -4,7 +4,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        dprintf(2, "usage: ktest NAME [ARG]   (kernel self-tests: see kernel/ktest*.cc)\n");
+        dprintf(2, "usage: ktest NAME [ARG]   (kernel self-tests: see kernel/ktest/)\n");
         return 2;
     }
     long arg = argc > 2 ? atol_or(argv[2], -1) : 0;
