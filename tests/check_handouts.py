@@ -46,7 +46,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items()
 
 def grade(tree: Path, upto: int, jobs: int, json_path: Path) -> dict | str:
     """Grade psets 1..upto in `tree` once per test; results or an error."""
-    cmd = [sys.executable, str(tree / "tests" / "grade.py"), "--runs", "1", "--jobs", str(jobs),
+    cmd = [sys.executable, str(tree / "tools" / "grade.py"), "--runs", "1", "--jobs", str(jobs),
            "--json", str(json_path)]
     for n in range(1, upto + 1):
         cmd += ["--pset", str(n)]
@@ -138,7 +138,7 @@ def main(argv: list[str]) -> int:
             failures.append(f"handout {n}: does not build:\n{built.stdout[-3000:]}"
                             f"{built.stderr[-3000:]}")
             continue
-        booted = subprocess.run([sys.executable, str(tree / "tests" / "qemu.py"), "--ncpu", "2",
+        booted = subprocess.run([sys.executable, str(tree / "tools" / "qemu.py"), "--ncpu", "2",
                                  "--timeout", "60", "--", "hello"],
                                 cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
         if booted.returncode != 0:
