@@ -1,4 +1,4 @@
-# Grace: a teaching kernel about RCU. README.md documents every target and knob.
+# Grace: a teaching kernel about RCU. README.md lists every target and knob.
 #
 #   make               build the kernel and every program
 #   make run           boot to the shell (quit: Ctrl-a x)
@@ -134,7 +134,7 @@ run: all
 run-%: all
 	$(Q)$(PYTHON) tools/qemu.py --timeout $(TIMEOUT) $(QEMU_OPTS) -- $* $(ARGS)
 
-# --- debugging with GDB (README: "Debugging with GDB") --------------------
+# --- debugging with GDB (docs/gdb.md) ------------------------------------
 # run-gdb-NAME starts QEMU stopped, GDB stub on 127.0.0.1:GDBPORT (a port
 # per user, so students sharing a machine do not collide), boot option
 # gdb=1 (a panic halts instead of ending QEMU); it records NAME in
@@ -210,21 +210,26 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# --- benchmarks (added for `make bench`; tools/bench.py, user/bench.cc) ----
+# --- benchmarks (docs/benchmarks.md; tools/bench.py, user/bench.cc) -------
 #   make bench           non-debug kernel in build/bench-kernel, booted at
 #                        NCPU=1,2 (FULL=1: 1,2,4 and 5 reps) with poison=0;
 #                        table on the terminal, build/bench/results.json and
 #                        build/bench/scaling.svg. BENCH_SECONDS=N per measurement;
-#                        OPTS="k=v" adds boot options (e.g. hazptr_asym=1).
+#                        OPTS="k=v" adds boot options (e.g. hazptr_asym=1);
+#                        NCPU=N on the command line measures at N CPUs only.
 #   make bench-linux     the same numbers (reused from build/bench/results.json
-#                        when present) beside Linux's, from
-#                        ../shared/tools/linux-peer/run.sh.
+#                        when they cover the CPU counts) beside Linux's:
+#                        tools/linux-peer boots Debian's kernel in the same
+#                        QEMU machine and measures getpid/getppid there.
 BENCH_BUILD := build/bench-kernel
 BENCH_SECONDS ?= 1
 ifeq ($(FULL),1)
 BENCH_ARGS := --ncpus 1,2,4 --mode full
 else
 BENCH_ARGS := --ncpus 1,2 --mode quick
+endif
+ifeq ($(origin NCPU),command line)
+BENCH_ARGS += --ncpus $(NCPU)
 endif
 BENCH_CMD = $(PYTHON) tools/bench.py --build $(BENCH_BUILD) $(BENCH_ARGS) --seconds $(BENCH_SECONDS) --opt poison=0 $(foreach o,$(OPTS),--opt $(o))
 

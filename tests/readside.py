@@ -4,7 +4,7 @@ The read section must cost nothing but the preemption count: no `lock`
 prefix (an atomic read-modify-write), no fence, no xchg with memory (which
 locks implicitly). This disassembles (anonymous namespace)::ls_rcu_read
 from the kernel ELF with objdump and checks it; --show prints the code.
-`make check` runs it; README.md shows its output for the benchmark build.
+`make check` runs it; docs/rcu.md shows its output for the benchmark build.
 """
 
 import re

@@ -3,7 +3,7 @@
 
     python3 tools/bench.py [--build build/bench-kernel] [--ncpus 1,2]
         [--mode quick|full] [--seconds 1] [--opt poison=0 ...]
-        [--linux] [--reuse] [--linux-seconds 2] [--out build/bench]
+        [--linux] [--reuse] [--out build/bench]
 
 Boots the (non-debug) kernel in --build once per CPU count with the program
 `bench MODE SECONDS` (user/bench.cc) as process 1, collects every console
@@ -16,12 +16,13 @@ line `BENCH {json}` (each measuring process prints its own), and writes
 
 then prints tables: medians over the repetitions with the spread
 [min..max], ratios (RCU vs NONE, RWLOCK, SPINLOCK; scaling 1->2 CPUs), the
-cost of rcu_read_lock+unlock, grace-period latencies, and the issue's
-targets with MET / NOT MET.
+cost of rcu_read_lock+unlock, grace-period latencies, and the targets
+(docs/benchmarks.md) with MET / NOT MET.
 
---linux also runs ../shared/tools/linux-peer/run.sh NCPU SECONDS (Debian's
-Linux in the same QEMU setup) for each CPU count and prints Grace's
-getpid/getppid rates beside Linux's.  --reuse takes Grace's numbers from
+--linux also boots Debian's Linux in the same QEMU machine for each CPU
+count (tools/linux-peer/linux_peer.py), measures getpid/getppid there the
+way user/bench.cc does (same SECONDS, same number of reps), and prints
+Grace's rates beside Linux's.  --reuse takes Grace's numbers from
 OUT/results.json when it covers the CPU counts, instead of booting again.
 
 Exit status: 0 fine; 1 a boot failed or a measurement reported failure;
@@ -39,16 +40,16 @@ import colorsys
 import json
 import re
 import statistics
-import subprocess
-import time
 import zlib
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent
-if str(TOOLS_DIR) not in sys.path:
-    sys.path.insert(0, str(TOOLS_DIR))
+for _dir in (TOOLS_DIR, TOOLS_DIR / "linux-peer"):
+    if str(_dir) not in sys.path:
+        sys.path.insert(0, str(_dir))
 
 import abi  # noqa: E402
+import linux_peer  # noqa: E402
 import qemu  # noqa: E402
 
 REPO = TOOLS_DIR.parent
@@ -56,8 +57,6 @@ SCHEMES = abi.scheme_names()                                # lib/abi.hh's LS_SC
 UNSAFE = {s.name for s in abi.schemes() if s.unsafe}       # drawn dashed
 SHORT, FULL = 8, 10000
 BENCH_RE = re.compile(r"BENCH (\{.*\})\s*$")
-LINUX_RE = re.compile(r"LINUXPEER (\w+) ncpu=(\d+) total_ops_per_s=(\d+) per_cpu=(\d+)")
-LINUX_PEER = Path("tools/linux-peer/run.sh")
 
 
 # --- running --------------------------------------------------------------
@@ -118,28 +117,19 @@ def run_grace(ns, ncpus: list[int], out_dir: Path) -> tuple[list[dict], bool]:
     return results, ok
 
 
-def run_linux(ncpus: list[int], seconds: float) -> list[dict]:
-    """Run the Linux peer once per CPU count; [] if it is not there."""
-    script = next((p for p in (REPO.parent / "shared" / LINUX_PEER,
-                               Path("/work/shared") / LINUX_PEER) if p.is_file()), None)
-    if script is None:
-        print("bench: linux peer (../shared/tools/linux-peer/run.sh) not found: skipped")
-        return []
-    rows = []
+def run_linux(ncpus: list[int], seconds: float, reps: int) -> tuple[list[dict], bool]:
+    """The Linux peer once per CPU count: its per-process rows, and whether
+    every boot went well (False also when a tool could not be had)."""
+    rows, ok = [], True
     for n in ncpus:
-        print(f"bench: Linux peer on {n} CPU(s), {seconds:g} s per call", flush=True)
-        t0 = time.monotonic()
-        p = subprocess.run(["bash", str(script), str(n), f"{seconds:g}"],
-                           capture_output=True, text=True, timeout=900)
-        for m in LINUX_RE.finditer(p.stdout):
-            rows.append({"name": "linux-" + m.group(1), "source": "linux",
-                         "boot_ncpu": n, "ncpu": int(m.group(2)),
-                         "ops_per_sec": int(m.group(3)), "per_cpu": int(m.group(4))})
-        print(f"bench: Linux peer on {n} CPU(s): status {p.returncode} in "
-              f"{time.monotonic() - t0:.0f} s", flush=True)
-        if p.returncode != 0 and p.stderr:
-            print(p.stderr[-2000:], file=sys.stderr)
-    return rows
+        print(f"bench: Linux peer on {n} CPU(s), {seconds:g} s per call, {reps} reps",
+              flush=True)
+        got, fine = linux_peer.measure(n, seconds, reps)
+        rows += got
+        ok = ok and bool(fine)
+        if fine is None:
+            break          # a tool is missing: the message said what to run
+    return rows, ok
 
 
 # --- aggregation ----------------------------------------------------------
@@ -373,9 +363,8 @@ def report(results: list[dict], linux: list[dict]) -> list[tuple[str, bool | Non
 def linux_report(grace, linux, ncpus) -> list[tuple[str, bool | None, str]]:
     """Grace vs Linux getpid/getppid; returns the Linux targets."""
     def lin(name, n):
-        rows = [r for r in linux if r["name"] == "linux-" + name and r["ncpu"] == n]
-        same = [r for r in rows if r["boot_ncpu"] == n] or rows
-        return statistics.median(r["ops_per_sec"] for r in same) if same else None
+        st = Stat(totals(linux, name, ncpu=n).values())
+        return st.med if st else None
 
     def gr(name, n):
         st = Stat(totals(grace, name, ncpu=n).values())
@@ -508,7 +497,6 @@ def main(argv=None) -> int:
                     help="kernel option (default: poison=0)")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--linux", action="store_true", help="also run the Linux peer")
-    ap.add_argument("--linux-seconds", type=float, default=2.0)
     ap.add_argument("--reuse", action="store_true",
                     help="use OUT/results.json for Grace when it covers --ncpus")
     ns = ap.parse_args(argv)
@@ -539,7 +527,10 @@ def main(argv=None) -> int:
             qemu.kill_all()
             print("\nbench.py: interrupted", file=sys.stderr)
             return 130
-    linux = run_linux(ncpus, ns.linux_seconds) if ns.linux else []
+    linux = []
+    if ns.linux:
+        linux, linux_ok = run_linux(ncpus, ns.seconds, 5 if ns.mode == "full" else 3)
+        ok = ok and linux_ok
     all_results = results + linux
     results_path.write_text(json.dumps(all_results, indent=1) + "\n")
     if not any(r.get("name") == "read" for r in results):

@@ -15,9 +15,9 @@ found, kernel FAILED lines, panics, RCU and TODO warnings); the whole
 console is kept in build/grade-logs/TEST.runK.log.
 
 --json PATH (or the environment variable GRADE_JSON) also writes the results
-for course infrastructure: {"score", "total", "psets": {N: {"title",
+for course infrastructure: {"score", "total", "psets": {N: {"title", "doc",
 "score", "total", "tests": [{"name", "points", "max", "runs", "passed",
-"verdicts", "reason"}]}}}.
+"verdicts", "concurrency", "reason", "evidence", "log"}]}}}.
 
 Exit status: 0 when grading ran (whatever the score); 2 when it could not
 (kernel not built, unknown pset, QEMU missing).

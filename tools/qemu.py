@@ -23,8 +23,9 @@ Exit status (the kernel writes v to port 0xf4; QEMU exits (v<<1)|1):
     power-off (triple fault, reset, QEMU error); 2 usage error, kernel not
     built or QEMU not installable.
 
-Module API (used by tests/run.py): build_command(), run() -> Result,
-map_exit(), ensure_qemu(), kill_all().
+Module API (used by tests/run.py, tools/bench.py, tools/linux-peer):
+machine_args(), build_command(), run() -> Result, map_exit(), ensure_qemu(),
+kill_all().
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ def kernel_cmdline(prog: str | None, args, opts) -> str:
     return " ".join(words)
 
 
+def machine_args(ncpu: int) -> list[str]:
+    """The QEMU machine Grace boots in: CPUs, memory, no display, no reboot.
+    The Linux peer of `make bench-linux` (tools/linux-peer) boots Linux in
+    the same machine, so that the two kernels are measured alike."""
+    return [QEMU, "-smp", str(ncpu), "-m", "512M", "-display", "none",
+            "-no-reboot", "-action", "reboot=shutdown"]
+
+
 def build_command(ncpu: int, prog: str | None = None, args=(), opts=(), *,
                   kernel=DEFAULT_KERNEL, syms=DEFAULT_SYMS,
                   interactive: bool = False, gdb: int | None = None) -> list[str]:
@@ -112,8 +121,7 @@ def build_command(ncpu: int, prog: str | None = None, args=(), opts=(), *,
     opts = list(opts)
     if gdb is not None and not any(o.startswith("gdb=") for o in opts):
         opts.append("gdb=1")
-    cmd = [QEMU, "-smp", str(ncpu), "-m", "512M", "-display", "none",
-           "-no-reboot", "-action", "reboot=shutdown",
+    cmd = machine_args(ncpu) + [
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-kernel", str(kernel), "-initrd", str(syms),
            "-append", kernel_cmdline(prog, list(args), opts)]

@@ -7,7 +7,7 @@
 // boundary, ranges whose end wraps around, misaligned pointers, every
 // largestruct scheme and invalid ones, random lengths), sometimes with a
 // hostile register state (RFLAGS.NT and DF set, %rsp pointing into the
-// kernel or nowhere), and checks every result against ABI.md:
+// kernel or nowhere), and checks every result against docs/abi.md:
 //
 //   - a call whose arguments are all fine must succeed (and the result must
 //     make sense: getpid is the pid, lsread >= 0, msleep slept, ...); only
@@ -17,17 +17,18 @@
 //     for the kinds of bad argument it got (bad pointer -EFAULT, bad value
 //     -EINVAL, no such child -ECHILD, no such program -ENOENT, unknown call
 //     -ENOSYS); with several bad arguments any of their errnos will do
-//     (ABI.md does not fix the order of the checks);
+//     (the contract does not fix the order of the checks);
 //   - a number that names no call is -ENOSYS. The numbers tried are
 //     computed from the list of calls (GRACE_SYSCALLS, lib/abi.hh:
 //     unused_syscalls and any other number up to NSYSCALL + 64 that no
 //     call has), so adding a call never makes it "unknown" here.
 //
-// The rules where ABI.md is silent (README.md, "Hostile input"): a range
-// of length 0 is fine at any address below the top of user space (nothing
-// is touched); an `int` argument is the low 32 bits of its register;
-// scheme numbers, lengths and call numbers are the full 64 bits; write()
-// on an fd other than 1 and 2 and read() on an fd other than 0 are -EINVAL.
+// The rules where the contract is silent (docs/abi.md, "Grace beyond the
+// contract"): a range of length 0 is fine at any address below the top of
+// user space (nothing is touched); an `int` argument is the low 32 bits of
+// its register; scheme numbers, lengths and call numbers are the full 64
+// bits; write() on an fd other than 1 and 2 and read() on an fd other than
+// 0 are -EINVAL.
 //
 // Calls that would end or block a worker are shaped so they cannot:
 // sys_exit only in forked children; sys_read(0) only with a bad buffer or

@@ -1,5 +1,5 @@
 // user/gdbdemo.cc: `gdbdemo [MAX_MS]`: put the kernel in a known state,
-// then write LS_RCU, to look at in GDB (README "Debugging with GDB";
+// then write LS_RCU, to look at in GDB (docs/gdb.md;
 // tests/tests_gdb.py drives it). Needs 2 CPUs or more.
 //
 //     make run-gdb-gdbdemo OPTS=ls_sync=1        (terminal 1)

@@ -1,6 +1,6 @@
-// user/ulib.hh: everything a Grace program needs. The contract is
-// ../shared/ABI.md: system call wrappers (a negative errno on failure),
-// printf, ls_checksum and the LS_* scheme constants.
+// user/ulib.hh: everything a Grace program needs. The contract it
+// implements is docs/abi.md: system call wrappers (a negative errno on
+// failure), printf, ls_checksum and the LS_* scheme constants.
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
@@ -42,8 +42,8 @@ inline long sys_lsread(int scheme, size_t len) { return syscall4(SYS_LSREAD, uin
 inline long sys_lswrite(int scheme, const void* buf, size_t len) {
     return syscall4(SYS_LSWRITE, uint64_t(scheme), uintptr_t(buf), len);
 }
-// Grace extensions (not in the ABI table): kernel self-tests, statistics
-// and tables.
+// Grace extensions (docs/abi.md, beyond the contract): kernel self-tests,
+// statistics and tables.
 inline long sys_ktest(const char* name, long arg = 0) { return syscall4(SYS_KTEST, uintptr_t(name), uint64_t(arg)); }
 inline long sys_kstat(int what, long arg = 0) { return syscall4(SYS_KSTAT, uint64_t(what), uint64_t(arg)); }
 // sys_kprint(table): the kernel prints one of its tables on the console:
