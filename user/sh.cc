@@ -2,7 +2,7 @@
 //
 // It reads a line from the console (fd 0), echoing what is typed since
 // the serial console does not, splits it on spaces and runs it. Built-ins:
-// help, ls, ps, exit [N], cpu [N]. Anything else is a program in the boot
+// help, ls, ps, state, exit [N], cpu [N]. Anything else is a program in the boot
 // image: fork, exec it in the child, wait in the parent and report a
 // non-zero exit status (or the exception that killed it; 127 is not
 // reported, as in Unix shells: the child already said the program is
@@ -65,6 +65,7 @@ void help() {
            "  help          this text\n"
            "  ls            list the programs in the boot image\n"
            "  ps            list the processes (* = running now)\n"
+           "  state         the kernel's view of its CPUs, RCU and processes\n"
            "  exit [N]      leave the shell (as process 1: power off) with status N\n"
            "  cpu [N]       show the CPU the shell runs on, or pin it to CPU N (-1: unpin)\n"
            "  NAME ARGS...  run program NAME with arguments; a final & runs it in the background\n");
@@ -125,6 +126,8 @@ void execute(char* line) {
         if (sys_kprint("processes") < 0) printf("sh: ps: the kernel cannot list processes\n");
     } else if (strcmp(argv[0], "ls") == 0) {
         if (sys_kprint("programs") < 0) printf("sh: ls: the kernel cannot list programs\n");
+    } else if (strcmp(argv[0], "state") == 0) {
+        if (sys_kprint("state") < 0) printf("sh: state: the kernel cannot print its state\n");
     } else if (strcmp(argv[0], "exit") == 0) {
         long status = 0;
         if (argc > 1 && !parse_long(argv[1], &status)) {
