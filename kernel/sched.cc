@@ -20,9 +20,11 @@
 //   4. a wait_queue's lock (waitqueue.hh): wake_all wakes tasks under it
 //   5. a CPU's runq_lock (here): wake_proc enqueues under it; never two
 //      at once (steal_work only try_locks the victim, holding none)
-//   6. all_procs_lock (proc.cc), a kmalloc size class's lock, then the
+//   6. the writers' lock of an RCU list or hash table (rculist.hh; the
+//      pid table's in proc.cc): held only to link or unlink, takes no other
+//   7. all_procs_lock (proc.cc), a kmalloc size class's lock, then the
 //      page allocator's lock (pmem.cc)
-//   7. console_lock (console.cc): printing is allowed under any lock
+//   8. console_lock (console.cc): printing is allowed under any lock
 // Sleeping (wait_until, msleep, synchronize_rcu) is allowed under none of
 // them. A new lock goes into this list before it is used.
 #include "proc.hh"

@@ -5,6 +5,7 @@
 //   ktest_faults.cc   kernel faults on purpose (register dump, triple fault)
 //   ktest_locks.cc    the spinlock and the reader-writer lock
 //   ktest_rcu.cc      RCU; rcutorture.cc: rcutorture
+//   ktest_rculist.cc  RCU lists and the hash table; rculist_torture.cc: their torture test
 //   ktest_schemes.cc  what distinguishes the other reclamation schemes
 //   ktest_bench.cc    measurements for `make bench`
 #include "ktest/ktest.hh"
