@@ -24,6 +24,7 @@ long sys_kstat(uint64_t what, uint64_t arg) {
     case KSTAT_RESERVE_PAGES: return long(pmem_reserve_pages());
     case KSTAT_NPROC_MAX: return NPROC;
     case KSTAT_USER_REFUSALS: return long(pmem_user_refusals());
+    case KSTAT_LAST_PID: return proc_last_pid();
     default: return -EINVAL;
     }
 }

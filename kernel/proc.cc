@@ -6,6 +6,15 @@
 // that loaded the pointer just before the parent was reaped still reads
 // valid memory, and re-parenting publishes the new parent with a release
 // store.
+//
+// THE PID TABLE. Every task with a pid is in pid_table, an rcu_hash_table
+// (rculist.hh), from the moment it is fully set up (its name, parent and
+// address space: proc_publish) until its parent reaps it. Lookups
+// (pid_lookup, sys_procinfo) take no lock: they run in an RCU read
+// section. fork, kernel-thread creation and reaping insert and remove under
+// the table's own lock, and proc_free removes a task before it queues the
+// proc's rcu_free, so the grace period that frees the proc begins after
+// the last reader could have found it.
 #include "proc.hh"
 #include "vm.hh"
 #include "kalloc.hh"
@@ -17,6 +26,7 @@ spinlock proc_tree_lock;
 static proc* init_proc;
 static std::atomic<int> next_pid{1};
 static std::atomic<int> nprocs{0};
+static rcu_hash_table<proc, offsetof(proc, pid_node), 128> pid_table;
 // Every process, for `ps`. A plain spinlock, not the rwlock: the rwlock is
 // pset 1's, and the kernel must not depend on a student's lock to boot.
 static list_head all_procs;
@@ -25,6 +35,66 @@ extern "C" void task_first_entry();
 extern "C" void user_task_start();
 
 int proc_count() { return nprocs.load(); }
+int proc_last_pid() { return next_pid.load() - 1; }
+
+// proc_set_name(p, name): change p's name (cut to fit). Only p itself (or
+// whoever creates p, before it is published) calls this. The sequence count
+// is odd while the bytes change; preemption stays off meanwhile, so that a
+// reader spinning on another CPU waits for a few stores, never for a
+// preempted writer.
+static void proc_set_name(proc* p, const char* name) {
+    preempt_guard g;
+    uint32_t seq = p->name_seq.load(std::memory_order_relaxed);
+    p->name_seq.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);   // the odd count before the bytes
+    strncpy_safe(p->name, name, sizeof(p->name));
+    p->name_seq.store(seq + 2, std::memory_order_release);
+}
+
+// proc_copy_name(p, out): a whole name of p's, never half of two (see
+// proc_set_name): copy, and copy again if the count changed meanwhile.
+static void proc_copy_name(const proc* p, char (&out)[sizeof(proc::name)]) {
+    while (true) {
+        uint32_t seq = p->name_seq.load(std::memory_order_acquire);
+        if (seq & 1) {
+            cpu_relax();
+            continue;
+        }
+        memcpy(out, p->name, sizeof(out));
+        std::atomic_thread_fence(std::memory_order_acquire);   // the bytes before the re-check
+        if (p->name_seq.load(std::memory_order_relaxed) == seq) break;
+    }
+    out[sizeof(out) - 1] = 0;
+}
+
+// proc_publish(p): p is fully set up: put it in the pid table, where
+// lookups find it from now on.
+static void proc_publish(proc* p) { pid_table.insert(uint64_t(p->pid), p); }
+
+proc* pid_lookup(int pid) { return pid > 0 ? pid_table.lookup(uint64_t(pid)) : nullptr; }
+
+// ps_state(p): p's state as sys_procinfo reports it (PS_*, lib/abi.hh).
+static int ps_state(const proc* p) {
+    switch (p->state.load(std::memory_order_relaxed)) {
+    case TASK_ZOMBIE: return PS_ZOMBIE;
+    case TASK_BLOCKED:
+    case TASK_SLEEPING: return PS_SLEEPING;
+    default: return p->on_cpu.load(std::memory_order_relaxed) ? PS_RUNNING : PS_RUNNABLE;
+    }
+}
+
+int proc_info(int pid, procinfo* out) {
+    rcu_read_guard g;
+    const proc* p = pid_lookup(pid);
+    if (!p) return -ESRCH;
+    out->pid = p->pid;
+    const proc* parent = p->parent.load();
+    out->ppid = parent ? parent->pid : 0;
+    out->state = ps_state(p);
+    out->cpu = p->last_cpu.load(std::memory_order_relaxed);
+    proc_copy_name(p, out->name);
+    return 0;
+}
 
 // take_proc_slot(who): count one more task, unless a user task would make
 // more than NPROC.
@@ -54,7 +124,7 @@ proc* proc_alloc(const char* name, alloc_for who, int* err) {
     proc* p = new (mem) proc;
     p->kstack = kstack;
     p->pid = next_pid.fetch_add(1);
-    strncpy_safe(p->name, name, sizeof(p->name));
+    proc_set_name(p, name);
     {
         spinlock_guard g(all_procs_lock);
         all_procs.push_back(&p->all_link);
@@ -90,9 +160,12 @@ void proc_dump() {
 
 static void proc_free(proc* p) {
     // The task switched away for the last time; its stack can go now, the
-    // proc itself after a grace period (children may be reading it).
+    // proc itself after a grace period (children and pid lookups may be
+    // reading it). It leaves the pid table first: the grace period must
+    // begin after the last moment a lookup could find it.
     while (p->on_cpu.load(std::memory_order_acquire)) cpu_relax();
     proc_unlist(p);
+    pid_table.remove(p);
     rcu_free(p);
 }
 
@@ -116,6 +189,7 @@ proc* kthread_create(const char* name, void (*fn)(void*), void* arg) {
     p->is_kthread = true;
     p->pagetable = kernel_pagetable;
     init_switch_frame(p, reinterpret_cast<void (*)()>(fn), uintptr_t(arg), p->kstack_top());
+    proc_publish(p);
     return p;
 }
 
@@ -156,6 +230,7 @@ int proc_fork(regstate* regs) {
         spinlock_guard g(proc_tree_lock);
         link_child(parent, child);
     }
+    proc_publish(child);
     int pid = child->pid;
     enqueue_new(child);
     return pid;
@@ -248,7 +323,7 @@ int proc_exec(proc* p, const char* name, int argc, const char* const* argv) {
     memcpy(top_page + off, uargv, 8 * (argc + 1));
     uintptr_t uargv_va = USER_STACK_TOP - PAGESIZE + off;
 
-    strncpy_safe(p->name, name, sizeof(p->name));
+    proc_set_name(p, name);
     uint64_t* old = p->pagetable;
     p->pagetable = pt;
     if (p == current()) wrcr3(kva2pa(pt));
@@ -273,6 +348,7 @@ void proc_start_init(const char* name, int argc, const char* const* argv) {
                      r == -ENOENT ? "no such program in the boot image (see `ls` in sh)" : "out of memory");
     init_switch_frame(p, user_task_start, uintptr_t(p->regs()), uintptr_t(p->regs()));
     init_proc = p;
+    proc_publish(p);
     enqueue_new(p);
 }
 

@@ -5,6 +5,7 @@
 #include "cpu.hh"
 #include "list.hh"
 #include "rcu.hh"
+#include "rculist.hh"
 #include "kalloc.hh"
 #include "sched.hh"
 #include "waitqueue.hh"
@@ -43,7 +44,13 @@ struct proc {
 
     uint64_t wake_at_ns = 0;         // msleep
     list_links sleep_link;
-    char name[16] = {};
+    std::atomic<int> last_cpu{-1};   // the CPU it runs or last ran on (sched.cc); -1: never ran
+    // The program's name. Only the task itself changes it (exec), with
+    // proc_set_name; others read it with proc_copy_name, which retries
+    // while name_seq is odd, so that it never sees half of two names.
+    std::atomic<uint32_t> name_seq{0};
+    char name[32] = {};
+    rcu_hash_node pid_node;          // in the pid table, from publish to reaping (proc.cc)
     rcu_head rcu;                    // freed with rcu_free
 
     uintptr_t kstack_top() const { return uintptr_t(kstack) + KSTACK_SIZE; }
@@ -70,5 +77,13 @@ int proc_waitpid(int pid, int* status_out);
 void proc_start_init(const char* name, int argc, const char* const* argv);
 [[noreturn]] void proc_kill_current(regstate* r, const char* what);
 int proc_count();
+int proc_last_pid();                 // the highest pid handed out so far
+// pid_lookup(pid): the task with that pid, or nullptr: a lookup in the pid
+// table with no lock. The caller is in an RCU read section, which keeps
+// the task's proc valid until the section ends.
+proc* pid_lookup(int pid);
+// proc_info(pid, out): fill *out for task `pid` (sys_procinfo): 0, or
+// -ESRCH when no task has that pid (a zombie has it until it is reaped).
+int proc_info(int pid, procinfo* out);
 void proc_dump();                    // print every process (the shell's `ps`)
 void wake_proc_tree(proc* parent);   // a child of `parent` changed state

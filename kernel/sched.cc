@@ -161,6 +161,7 @@ void cpu::schedule(bool preempted) {
 
     while (next->on_cpu.load(std::memory_order_acquire)) cpu_relax();
     next->on_cpu.store(true, std::memory_order_relaxed);
+    next->last_cpu.store(index, std::memory_order_relaxed);
     current = next;
     set_kernel_stack(this, next->kstack ? next->kstack_top() : fault_stack_top);
     uint64_t* pt = next->is_kthread ? kernel_pagetable : next->pagetable;

@@ -32,6 +32,19 @@ long sys_getppid(regstate*) {
 
 long sys_fork(regstate* r) { return proc_fork(r); }
 
+// sys_procinfo(pid, info): another task's pid, parent, state, CPU and name,
+// looked up in the pid table under RCU with no lock (proc_info). The
+// pointer is checked first; nothing is written unless the call succeeds.
+long sys_procinfo(regstate* r) {
+    int pid = int(r->reg_rdi);
+    uintptr_t info = r->reg_rsi;
+    if (!user_range_ok(upt(), info, sizeof(procinfo), true)) return -EFAULT;
+    procinfo k;
+    if (int e = proc_info(pid, &k)) return e;
+    memcpy(reinterpret_cast<void*>(info), &k, sizeof(k));
+    return 0;
+}
+
 long sys_exit(regstate* r) { proc_exit(int(r->reg_rdi & 0xff)); }
 
 long sys_waitpid(regstate* r) {
@@ -167,6 +180,7 @@ constexpr syscall_fn make_table_entry(int n) {
     case SYS_READ: return sys_read;
     case SYS_LSREAD: return sys_lsread_entry;
     case SYS_LSWRITE: return sys_lswrite_entry;
+    case SYS_PROCINFO: return sys_procinfo;
     case SYS_KTEST: return sys_ktest;
     case SYS_KSTAT: return sys_kstat_entry;
     case SYS_KPRINT: return sys_kprint_entry;

@@ -154,11 +154,11 @@ constexpr int ls_scheme_parse(const char* name) {
 // is checked against it at compile time, and the programs that try
 // numbers no call has (user/fuzz.cc, user/badptr.cc) compute them from it.
 // Add a call at the end with a new number; never renumber one.
-//   1..16: the ABI table; 100 on: Grace extensions (ktest, kstat, kprint).
+//   1..17: the ABI table; 100 on: Grace extensions (ktest, kstat, kprint).
 #define GRACE_SYSCALLS(X)                                                          \
     X(GETPID, 1) X(GETPPID, 2) X(FORK, 3) X(EXEC, 4) X(EXIT, 5) X(WAITPID, 6)       \
     X(YIELD, 7) X(MSLEEP, 8) X(CLOCK_NS, 9) X(NCPU, 10) X(GETCPU, 11) X(SETCPU, 12) \
-    X(WRITE, 13) X(READ, 14) X(LSREAD, 15) X(LSWRITE, 16)                           \
+    X(WRITE, 13) X(READ, 14) X(LSREAD, 15) X(LSWRITE, 16) X(PROCINFO, 17)          \
     X(KTEST, 100) X(KSTAT, 101) X(KPRINT, 102)
 
 // System call numbers: SYS_GETPID = 1, ...
@@ -212,5 +212,20 @@ enum kstat_id : int {
     KSTAT_RESERVE_PAGES = 13,  // free pages kept for the kernel: user allocations stop above
     KSTAT_NPROC_MAX = 14,      // the process table's size (fork: -EAGAIN beyond)
     KSTAT_USER_REFUSALS = 15,  // allocations for user programs refused so far (-ENOMEM)
-    KSTAT_COUNT = 16           // (one past the last statistic)
+    KSTAT_LAST_PID = 16,       // the highest pid handed out so far (pids are never reused)
+    KSTAT_COUNT = 17           // (one past the last statistic)
 };
+
+// sys_procinfo(pid, info): what it fills in (docs/abi.md). The layout is
+// the contract's: programs and the kernel share this declaration.
+struct procinfo {
+    int pid;
+    int ppid;        // 0: no parent (process 1, kernel threads)
+    int state;       // PS_RUNNING, PS_RUNNABLE, PS_SLEEPING or PS_ZOMBIE
+    int cpu;         // the CPU it runs on or last ran on; -1 if it never ran
+    char name[32];   // the program's name, NUL-terminated, cut to 31 characters
+};
+constexpr int PS_RUNNING = 0;    // on a CPU now
+constexpr int PS_RUNNABLE = 1;   // waiting for a CPU
+constexpr int PS_SLEEPING = 2;   // blocked or sleeping
+constexpr int PS_ZOMBIE = 3;     // exited, not yet reaped by its parent

@@ -79,6 +79,10 @@ for n in NCPUS:
          expect=[r"^forkleak: 2000 cycles .* free pages before (\d+) after \1,",
                  r"^forkleak: PASS"])
 
+    # sys_procinfo through a child's life: forked, asleep, exec'd, a zombie, reaped.
+    test(f"proc-procinfo-{n}", prog="procinfo", ncpu=n, timeout=60,
+         expect=[r"^procinfo: PASS: all \d+ checks$"], reject=[r"PANIC", r"FAILED"])
+
     test(f"proc-badptr-{n}", prog="badptr", ncpu=n, timeout=60,
          expect=[r"^badptr: PASS: all \d+ checks$"], reject=[r"PANIC", r"FAILED", r"killed"])
 

@@ -1,17 +1,24 @@
-"""RCU lists (kernel/rculist.hh).
+"""RCU lists (kernel/rculist.hh) and the pid table built on them (proc.cc).
 
 The list and the hash table are checked step by step by kernel self-tests
-(kernel/ktest/ktest_rculist.cc), and under readers and writers on every CPU
-by rculist-torture (kernel/ktest/rculist_torture.cc).
+(kernel/ktest/ktest_rculist.cc), under readers and writers on every CPU by
+rculist-torture (kernel/ktest/rculist_torture.cc), and in use by the pid
+table: user/pidhammer.cc forks and reaps as fast as it can on every CPU
+while user readers and kernel readers (kernel/ktest/ktest_pidtable.cc) look
+pids up with no lock.
 
 How the tests were shown to fail on a broken kernel:
   - every -busted twin runs its test with grace periods skipped (call_rcu
     frees at once) and must fail, and does: rculist-api and -hash see the
     node or entry they stand on freed; rculist-torture's walks meet freed
-    nodes and miss permanent ones.
+    nodes and miss permanent ones; pidhammer's kernel readers see a task
+    they hold freed (20 to 90 times a run).
   - with del_rcu clearing the removed node's `next`, as an ordinary list's
     erase does, rculist-api and -hash fail every run, and rculist-torture's
     walks step to NULL a few hundred times a run.
+  - rculist-pidtable-2 with fork publishing the child in the pid table
+    before its parent is set (proc_publish moved into proc_alloc): the user
+    readers find pidhammer processes with no parent, dozens a run: FAIL.
 """
 
 from testlib import test
@@ -31,3 +38,16 @@ for n, cycles in ((2, 20000), (4, 10000)):
          timeout=120, expect=[r"^\[cpu\d+\] rculist-torture: PASSED$", r"ktest rculist-torture: passed"])
 test("rculist-torture-busted-2", prog="ktest", args=["busted:rculist-torture", "5000"], ncpu=2,
      timeout=120, status=1, expect=[r"rculist-torture: FAILED$", *BUSTED_FAILS])
+
+# proc_info of a kernel thread through its life; a 40-character name cut to 31.
+test("rculist-procinfo-kthread-2", prog="ktest", args=["procinfo-kthread"], ncpu=2, timeout=60,
+     expect=[r"ktest procinfo-kthread: ok", r"ktest procinfo-kthread: passed"])
+
+# The pid table under a fork storm, looked up by user and kernel readers.
+for n, cycles in ((2, 200), (4, 100)):
+    test(f"rculist-pidtable-{n}", prog="pidhammer", args=[str(cycles)], ncpu=n, timeout=120,
+         expect=[rf"^pidhammer: PASS: {n * cycles} children forked and reaped on {n} CPUs",
+                 r"ktest pidtable-readers: .* 0 saw a freed or changed task: ok"])
+test("rculist-pidtable-busted-2", prog="pidhammer", args=["200", "busted"], ncpu=2, timeout=120,
+     status=1, expect=[r"ktest pidtable-readers: .* [1-9]\d* saw a freed or changed task: FAILED",
+                       *BUSTED_FAILS, r"^pidhammer: FAIL"])

@@ -42,13 +42,20 @@ inline long sys_lsread(int scheme, size_t len) { return syscall4(SYS_LSREAD, uin
 inline long sys_lswrite(int scheme, const void* buf, size_t len) {
     return syscall4(SYS_LSWRITE, uint64_t(scheme), uintptr_t(buf), len);
 }
+// sys_procinfo(pid, info): task `pid`'s id, parent, state (PS_*), CPU and
+// name in *info (struct procinfo, lib/abi.hh): 0; -ESRCH when no task has
+// that pid (never created, or exited and reaped: a zombie is still found);
+// -EFAULT for a bad `info`, and then nothing is written.
+inline int sys_procinfo(int pid, procinfo* info) {
+    return int(syscall4(SYS_PROCINFO, uint64_t(pid), uintptr_t(info)));
+}
 // Grace extensions (docs/abi.md, beyond the contract): kernel self-tests,
 // statistics and tables.
 inline long sys_ktest(const char* name, long arg = 0) { return syscall4(SYS_KTEST, uintptr_t(name), uint64_t(arg)); }
 inline long sys_kstat(int what, long arg = 0) { return syscall4(SYS_KSTAT, uint64_t(what), uint64_t(arg)); }
 // sys_kprint(table): the kernel prints one of its tables on the console:
 // "programs" (the boot image's programs, the shell's `ls`), "processes"
-// (the process table, the shell's `ps`), "state" (CPUs, RCU and processes
+// (the process table as the kernel sees it), "state" (CPUs, RCU and processes
 // as the kernel sees them, for the GDB tests) or "tests" (the registered
 // kernel self-tests, `ktest --list`). Returns 0; -EFAULT for a bad
 // pointer; -EINVAL for any other name (64 characters or more included).

@@ -6,6 +6,7 @@
 //   ktest_locks.cc    the spinlock and the reader-writer lock
 //   ktest_rcu.cc      RCU; rcutorture.cc: rcutorture
 //   ktest_rculist.cc  RCU lists and the hash table; rculist_torture.cc: their torture test
+//   ktest_pidtable.cc the pid table and proc_info (sys_procinfo)
 //   ktest_schemes.cc  what distinguishes the other reclamation schemes
 //   ktest_bench.cc    measurements for `make bench`
 #include "ktest/ktest.hh"
