@@ -146,6 +146,28 @@ void check_kprint() {
     expect("kprint(a 199-character name) is EINVAL", sys_kprint(long_name), -EINVAL);
 }
 
+// check_procinfo(): a bad info pointer is -EFAULT and nothing is written,
+// not even the part of a straddling struct that is mapped.
+void check_procinfo() {
+    int me = sys_getpid();
+    expect("procinfo(me, NULL)", sys_procinfo(me, nullptr), -EFAULT);
+    expect("procinfo(me, kernel address)", sys_procinfo(me, (procinfo*) KERNEL_ADDR), -EFAULT);
+    expect("procinfo(me, unmapped)", sys_procinfo(me, (procinfo*) UNMAPPED), -EFAULT);
+    expect("procinfo(me, 0x7ffffffff000)", sys_procinfo(me, (procinfo*) NEAR_TOP), -EFAULT);
+    expect("procinfo(me, program text) read-only", sys_procinfo(me, (procinfo*) read_only), -EFAULT);
+    char* tail = (char*) (stack_top - 16);   // 16 mapped bytes, then the unmapped page
+    memset(tail, 'x', 16);
+    expect("procinfo(me, last 16 bytes of the stack) onto unmapped",
+           sys_procinfo(me, (procinfo*) tail), -EFAULT);
+    int untouched = 0;
+    for (int i = 0; i < 16; ++i) untouched += tail[i] == 'x';
+    expect("... and the 16 mapped bytes are not written", untouched, 16);
+    expect("procinfo(no such pid, NULL) is EFAULT (the pointer first)", sys_procinfo(-5, nullptr), -EFAULT);
+    procinfo info;
+    expect("procinfo(me, good pointer) is 0", sys_procinfo(me, &info), 0);
+    expect("procinfo(-5, good pointer) is ESRCH", sys_procinfo(-5, &info), -ESRCH);
+}
+
 void check_numbers() {
     constexpr unused_syscalls unused;
     static_assert(unused.n > 0 && unused.n < unused_syscalls::MAX);
@@ -181,6 +203,7 @@ int main(int argc, char** argv) {
     check_lswrite();
     check_ktest();
     check_kprint();
+    check_procinfo();
     check_numbers();
     expect("getpid still works", sys_getpid() > 0, 1);
     if (failures) {

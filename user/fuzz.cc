@@ -40,6 +40,11 @@
 // sys_kprint with bad pointers, unknown and too-long names, and now and then
 // a real table (processes, programs, state: a few lines on the console;
 // printing one is safe at any time, even while other workers fork).
+// sys_procinfo about the worker itself and its parent (alive: found,
+// running on its CPU for itself), pids no process can have (-ESRCH) and any
+// others (found whole, or -ESRCH), with good buffers on the stack or bad
+// ones (-EFAULT, and the mapped part of a buffer that runs off the stack
+// stays unwritten).
 //
 // Reproducible: worker W's calls are a function of SEED and W alone (its
 // random generator is seeded with both), so `fuzz SEED ...` replays them.
@@ -356,6 +361,50 @@ void op_kprint(worker& w) {
     if (w.expect(r, allowed, allowed == 0) && allowed == 0 && r != 0) w.violation("0");
 }
 
+// op_procinfo: see the top of the file.
+void op_procinfo(worker& w) {
+    static const long pids[] = {0, -1, 0x7fffffff, 1, 2, 3};
+    long pid = w.r.one_in(3) ? w.pid : w.r.one_in(2) ? w.ppid : pids[w.r.below(6)];
+    uint64_t a[2] = {int_arg(w, pid), 0};
+    int p = int(a[0]);
+    bool live = p == w.pid || p == w.ppid;          // alive for the whole call
+    bool absent = p <= 0 || p >= 0x40000000;        // never handed out in a fuzz run
+    alignas(8) char buf[sizeof(procinfo) + 8];
+    char* straddle = nullptr;
+    bool good = false;
+    switch (w.r.below(5)) {
+    case 0: a[1] = bad_addr(w); break;
+    case 1: a[1] = uintptr_t(ro_area) + w.r.below(sizeof(ro_area) - sizeof(procinfo)); break;
+    case 2:                                         // the top of the stack, onto the unmapped page
+        straddle = reinterpret_cast<char*>(stack_top - 1 - w.r.below(sizeof(procinfo) - 1));
+        memset(straddle, 'x', stack_top - uintptr_t(straddle));
+        a[1] = uintptr_t(straddle);
+        break;
+    default:
+        a[1] = uintptr_t(buf + w.r.below(8));
+        good = true;
+    }
+    // The pointer is checked first (docs/abi.md): a bad one is -EFAULT for any pid.
+    uint64_t allowed = !good ? bit(EFAULT) : live ? 0 : bit(ESRCH);
+    long r = w.issue("procinfo", SYS_PROCINFO, a, 2);
+    if (!w.expect(r, allowed, good && !absent)) return;
+    if (straddle) {
+        for (char* c = straddle; uintptr_t(c) < stack_top; ++c) {
+            if (*c != 'x') return w.violation("-EFAULT and nothing written");
+        }
+    }
+    if (r != 0) return;
+    procinfo info;
+    memcpy(&info, reinterpret_cast<const void*>(a[1]), sizeof(info));
+    if (info.pid != p || info.state < PS_RUNNING || info.state > PS_ZOMBIE
+        || info.cpu < -1 || info.cpu >= w.ncpu || strnlen(info.name, sizeof(info.name)) == sizeof(info.name)) {
+        return w.violation("the asked pid's information, whole");
+    }
+    if (p == w.pid && (info.state != PS_RUNNING || (w.pinned >= 0 && info.cpu != w.pinned))) {
+        w.violation("the caller itself running, on its pinned CPU");
+    }
+}
+
 // op_nosys: a number no call has (see the top of the file).
 void op_nosys(worker& w) {
     static constexpr unused_syscalls unused;
@@ -378,7 +427,7 @@ op ops[] = {
     {"write", op_write, 8},    {"read", op_read, 6},     {"exec", op_exec, 5},
     {"waitpid", op_waitpid, 5}, {"lsread", op_lsread, 8}, {"lswrite", op_lswrite, 8},
     {"ktest", op_ktest, 2},    {"kstat", op_kstat, 4},   {"kprint", op_kprint, 2},
-    {"nosys", op_nosys, 4},    {"fork", op_fork, 0},
+    {"procinfo", op_procinfo, 4}, {"nosys", op_nosys, 4}, {"fork", op_fork, 0},
 };
 constexpr int NOPS = sizeof(ops) / sizeof(ops[0]);
 constexpr int FORK = NOPS - 1;
