@@ -1,7 +1,7 @@
 // kernel/kprint.cc: sys_kprint(table): the kernel prints one of its tables
 // on the console, for the shell and for tests (a Grace extension):
 //   programs   the programs in the boot image, on one line (the shell's `ls`)
-//   processes  the process table (the shell's `ps`)
+//   processes  the process table as the kernel sees it (kernel threads marked)
 //   state      the kernel's own view of what GDB's grace-cpus, grace-rcu and
 //              grace-ps show (tools/gdb/grace.py), in lines a test can parse
 //              (tests/tests_gdb.py): "state: ncpu N", one "state: cpuI ..."

@@ -99,6 +99,6 @@ test("proc-shell-2", prog=None, ncpu=2, timeout=60,
      input="hello a b\rls\rps\rstate\rnosuch\rexitstatus-nope\x08\x08\x08\x08\x08\rnullderef\rexit 3\r",
      status=3,
      expect=[r"hello from pid \d+ on cpu \d of 2: a b", r"hello\s+.*ktest",
-             r"sh: nosuch: no such program", r"PID  PPID  STATE", r"^state: ncpu 2$", r"^rcu: gp_seq \d+ ", r"^\s+1\s+0\s+run\s+\d\*? sh$", r"grace\$ exitstatus\r?$|grace\$ exitstatus\b",
+             r"sh: nosuch: no such program", r"PID  PPID  STATE", r"^state: ncpu 2$", r"^rcu: gp_seq \d+ ", r"^\s+1\s+0\s+run\s+\d\*? sh$", r"^\s+1\s+0\s+running\s+\d\s+sh$", r"grace\$ exitstatus\r?$|grace\$ exitstatus\b",
              r"sh: nullderef exited with status 0|nullderef: .*ok",
              r"init exited with status 3"])

@@ -64,11 +64,36 @@ void help() {
     printf("grace shell built-ins:\n"
            "  help          this text\n"
            "  ls            list the programs in the boot image\n"
-           "  ps            list the processes (* = running now)\n"
+           "  ps            list the processes (sys_procinfo on every pid)\n"
            "  state         the kernel's view of its CPUs, RCU and processes\n"
            "  exit [N]      leave the shell (as process 1: power off) with status N\n"
            "  cpu [N]       show the CPU the shell runs on, or pin it to CPU N (-1: unpin)\n"
            "  NAME ARGS...  run program NAME with arguments; a final & runs it in the background\n");
+}
+
+// ps(): one line per live process, found by asking sys_procinfo about
+// every pid handed out so far (pids are never reused; KSTAT_LAST_PID is
+// the highest). The kernel looks each one up under RCU with no lock.
+void ps() {
+    static const char* const states[] = {"running", "runnable", "sleeping", "zombie"};
+    long last = sys_kstat(KSTAT_LAST_PID);
+    if (last < 0) {
+        printf("sh: ps: the kernel does not say how many pids it handed out (%ld)\n", last);
+        return;
+    }
+    printf("  PID  PPID  STATE     CPU  NAME\n");
+    for (int pid = 1; pid <= last; ++pid) {
+        procinfo info;
+        int r = sys_procinfo(pid, &info);
+        if (r == -ESRCH) continue;
+        if (r < 0) {
+            printf("sh: ps: sys_procinfo(%d) failed: %d\n", pid, r);
+            return;
+        }
+        bool known = info.state >= 0 && info.state < 4;
+        printf("%5d %5d  %-8s %4d  %s\n", info.pid, info.ppid, known ? states[info.state] : "?",
+               info.cpu, info.name);
+    }
 }
 
 // run(argc, argv): fork, exec argv[0] in the child and, unless
@@ -123,7 +148,7 @@ void execute(char* line) {
     if (strcmp(argv[0], "help") == 0) {
         help();
     } else if (strcmp(argv[0], "ps") == 0) {
-        if (sys_kprint("processes") < 0) printf("sh: ps: the kernel cannot list processes\n");
+        ps();
     } else if (strcmp(argv[0], "ls") == 0) {
         if (sys_kprint("programs") < 0) printf("sh: ls: the kernel cannot list programs\n");
     } else if (strcmp(argv[0], "state") == 0) {
