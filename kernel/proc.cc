@@ -12,9 +12,8 @@
 // address space: proc_publish) until its parent reaps it. Lookups
 // (pid_lookup, sys_procinfo) take no lock: they run in an RCU read
 // section. fork, kernel-thread creation and reaping insert and remove under
-// the table's own lock, and proc_free removes a task before it queues the
-// proc's rcu_free, so the grace period that frees the proc begins after
-// the last reader could have found it.
+// the table's own lock; proc_free removes a task before it queues the
+// proc's rcu_free (the order matters: the rules at the top of rculist.hh).
 #include "proc.hh"
 #include "vm.hh"
 #include "kalloc.hh"
@@ -161,8 +160,8 @@ void proc_dump() {
 static void proc_free(proc* p) {
     // The task switched away for the last time; its stack can go now, the
     // proc itself after a grace period (children and pid lookups may be
-    // reading it). It leaves the pid table first: the grace period must
-    // begin after the last moment a lookup could find it.
+    // reading it). It leaves the pid table before the rcu_free is queued
+    // (see the top of rculist.hh).
     while (p->on_cpu.load(std::memory_order_acquire)) cpu_relax();
     proc_unlist(p);
     pid_table.remove(p);

@@ -33,6 +33,7 @@
 //  - del_rcu: unpublish it (one store makes readers that arrive later skip
 //    it); the entry is then out of the list but may still be read;
 //  - free or reuse the entry only as the rules below allow.
+// BEGIN PSET 4 SOLUTION: why del_rcu leaves `next` alone, and when an entry may be reused
 //
 // WHY del_rcu LEAVES `next` ALONE. A reader may have loaded a pointer to
 // the entry just before the unlink and be standing on it now, between two
@@ -66,6 +67,9 @@
 // started while the entry was still published does not cover readers that
 // found it after the grace period began.
 //
+// STUB: // (The rules for deleting and reusing an entry: your answers to the
+// STUB: // written questions in psets/4-rcu-lists.md.)
+// END PSET 4 SOLUTION
 //
 // THE HASH TABLE. rcu_hash_table is an array of RCU lists (buckets) and one
 // spinlock for its writers. lookup takes no lock: it walks one bucket in
@@ -130,22 +134,38 @@ public:
     // right after pos (a node of this list, or its head). Readers that load
     // pos->next after this see n, with n->next already set.
     static void insert_after_rcu(rcu_list_node* pos, rcu_list_node* n) {
+        // BEGIN PSET 4 SOLUTION: publish n after pos
         rcu_list_node* succ = pos->next.load(std::memory_order_relaxed);
         n->next.store(succ, std::memory_order_relaxed);   // n is private: no ordering yet
         n->prev = pos;
         pos->next.store(n, std::memory_order_release);    // the publish: n's fields first
         succ->prev = n;                                   // readers never use prev
+        // STUB: PSET_TODO(4, "rcu_list::insert_after_rcu");
+        // STUB: rcu_list_node* succ = pos->next.load(std::memory_order_relaxed);
+        // STUB: pos->next.store(n, std::memory_order_relaxed);   // an ordinary list: linked...
+        // STUB: n->next.store(succ, std::memory_order_relaxed);  // ...then filled in
+        // STUB: n->prev = pos;
+        // STUB: succ->prev = n;
+        // END PSET 4 SOLUTION
     }
 
     // del_rcu(n): unpublish n. Readers that arrive later no longer find it;
     // readers standing on it may go on reading it and walking from it.
     // Free or reuse n only after a grace period (see the top of the file).
     static void del_rcu(rcu_list_node* n) {
+        // BEGIN PSET 4 SOLUTION: unpublish n
         rcu_list_node* succ = n->next.load(std::memory_order_relaxed);
         rcu_list_node* pred = n->prev;
         pred->next.store(succ, std::memory_order_relaxed);   // readers from pred now skip n
         succ->prev = pred;
         n->prev = nullptr;               // for writers only; n->next stays for readers
+        // STUB: PSET_TODO(4, "rcu_list::del_rcu");
+        // STUB: rcu_list_node* succ = n->next.load(std::memory_order_relaxed);
+        // STUB: n->prev->next.store(succ, std::memory_order_relaxed);
+        // STUB: succ->prev = n->prev;
+        // STUB: n->next.store(nullptr, std::memory_order_relaxed);   // an ordinary list clears
+        // STUB: n->prev = nullptr;                                    // the links of a removed node
+        // END PSET 4 SOLUTION
     }
 
 private:
@@ -208,26 +228,46 @@ public:
     // lookup(key): the entry with `key`, or nullptr. The caller is in a
     // read section, which keeps the entry valid until it ends; no lock.
     T* lookup(uint64_t key) const {
+        // BEGIN PSET 4 SOLUTION: find key's entry without taking a lock
         for (rcu_hash_node* h : for_each_rcu(bucket(key), rcu_hash_node, link)) {
             if (h->key == key) return entry_of(h);
         }
         return nullptr;
+        // STUB: PSET_TODO(4, "rcu_hash_table::lookup");
+        // STUB: spinlock_guard g(lock_);     // an ordinary table: readers take the writers' lock
+        // STUB: for (rcu_hash_node* h : for_each_rcu(bucket(key), rcu_hash_node, link)) {
+        // STUB:     if (h->key == key) return entry_of(h);
+        // STUB: }
+        // STUB: return nullptr;
+        // END PSET 4 SOLUTION
     }
 
     // insert(key, e): publish e under `key`. e is not in the table.
     void insert(uint64_t key, T* e) {
         rcu_hash_node* h = node_of(e);
+        // BEGIN PSET 4 SOLUTION: publish e in key's bucket
         h->key = key;                    // before the publish: readers compare it
         spinlock_guard g(lock_);
         bucket(key).add_rcu(&h->link);
+        // STUB: PSET_TODO(4, "rcu_hash_table::insert");
+        // STUB: spinlock_guard g(lock_);     // an ordinary table: fill in under the lock
+        // STUB: bucket(key).add_rcu(&h->link);
+        // STUB: h->key = key;
+        // END PSET 4 SOLUTION
     }
 
     // remove(e): unpublish e, which is in the table. The caller frees or
     // reuses e only after a grace period (rcu_free, call_rcu).
     void remove(T* e) {
         rcu_hash_node* h = node_of(e);
+        // BEGIN PSET 4 SOLUTION: unpublish e
         spinlock_guard g(lock_);
         rcu_list::del_rcu(&h->link);
+        // STUB: PSET_TODO(4, "rcu_hash_table::remove");
+        // STUB: spinlock_guard g(lock_);
+        // STUB: rcu_list::del_rcu(&h->link);
+        // STUB: h->key = 0;                  // an ordinary table clears a removed entry
+        // END PSET 4 SOLUTION
     }
 
     // lock_tickets(): how many times the writers' lock has been taken (a

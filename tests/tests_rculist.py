@@ -13,9 +13,9 @@ How the tests were shown to fail on a broken kernel:
     node or entry they stand on freed; rculist-torture's walks meet freed
     nodes and miss permanent ones; pidhammer's kernel readers see a task
     they hold freed (20 to 90 times a run).
-  - with del_rcu clearing the removed node's `next`, as an ordinary list's
-    erase does, rculist-api and -hash fail every run, and rculist-torture's
-    walks step to NULL a few hundred times a run.
+  - on the pset 4 handout (the student's parts replaced by their stubs)
+    rculist-api, -hash and -torture fail every run (tools/psets.py grades
+    them; tests/check_handouts.py checks that the stub scores zero).
   - rculist-pidtable-2 with fork publishing the child in the pid table
     before its parent is set (proc_publish moved into proc_alloc): the user
     readers find pidhammer processes with no parent, dozens a run: FAIL.

@@ -59,4 +59,10 @@ PSETS: dict[int, Pset] = {
         Graded("ls-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
         Graded("ls-hammer-hazptr-4", 35),
     )),
+    4: Pset("RCU-protected lists and the pid table", "psets/4-rcu-lists.md", (
+        Graded("rculist-api-2", 25, concurrency=False),    # add/del_rcu under a reader standing on the node
+        Graded("rculist-hash-2", 25, concurrency=False),   # lookups take no lock; remove under a reader
+        Graded("rculist-torture-2", 25),         # readers on every CPU walk while writers churn
+        Graded("rculist-torture-4", 25),
+    )),
 }
