@@ -80,7 +80,7 @@ void walk(bool linger, uint64_t* x) {
             ct.freed.fetch_add(1);
             return;
         }
-        if (steps > 4 * (NPERM + NCHURN)) {
+        if (steps > 64 * (NPERM + NCHURN)) {     // nodes added ahead make a walk longer, never this long
             ct.loops.fetch_add(1);
             return;
         }
