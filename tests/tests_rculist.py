@@ -12,7 +12,7 @@ How the tests were shown to fail on a broken kernel:
     frees at once) and must fail, and does: rculist-api and -hash see the
     node or entry they stand on freed; rculist-torture's walks meet freed
     nodes and miss permanent ones; pidhammer's kernel readers see a task
-    they hold freed (20 to 90 times a run).
+    they hold freed (tens of times a run).
   - on the pset 4 handout (the student's parts replaced by their stubs)
     rculist-api, -hash and -torture fail every run (tools/psets.py grades
     them; tests/check_handouts.py checks that the stub scores zero).
