@@ -175,6 +175,7 @@ gdb:
 JOBS ?= 2
 check: all test-lib
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
+	$(Q)$(PYTHON) tools/abi.py > /dev/null && echo "abi: lib/abi.hh's tables parse"
 	$(Q)$(PYTHON) tests/test_handout.py
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
 	$(if $(TESTS)$(REPEAT),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))

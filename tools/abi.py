@@ -157,8 +157,28 @@ def _enum(path: Path, opening: str) -> dict[str, int]:
 
 @lru_cache(maxsize=None)
 def syscalls(path: Path = ABI_HH) -> dict[str, int]:
-    """System call numbers, by SYS_ name (and NSYSCALL)."""
-    return _enum(path, r"^enum syscall_number : int \{\s*$")
+    """System call numbers, by SYS_ name, from the GRACE_SYSCALLS list
+    (`X(NAME, number)` entries on backslash-continued lines), and NSYSCALL
+    (one past the highest number), as the header derives it."""
+    lines = _lines(path)
+    at = _find(path, lines, r"^#define GRACE_SYSCALLS\(X\)\s*\\\s*$")
+    calls: dict[str, int] = {}
+    for i in range(at + 1, len(lines)):
+        line = lines[i]
+        body, more = re.match(r"^(.*?)(\\?)\s*$", line).groups()
+        entries = re.findall(r"X\(\s*([A-Z][A-Z0-9_]*)\s*,\s*(\d+)\s*\)", body)
+        if not entries or re.sub(r"X\([^)]*\)", "", body).strip():
+            raise _error(path, i, line, "not a line of X(NAME, number) entries inside GRACE_SYSCALLS")
+        for name, number in entries:
+            if f"SYS_{name}" in calls or int(number) in calls.values():
+                raise _error(path, i, line, f"{name} or its number {number} is used twice")
+            calls[f"SYS_{name}"] = int(number)
+        if not more:
+            break
+    else:
+        raise AbiError(f"{path}: GRACE_SYSCALLS does not end (its last line ends with a backslash)")
+    calls["NSYSCALL"] = max(calls.values()) + 1
+    return calls
 
 
 @lru_cache(maxsize=None)
