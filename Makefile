@@ -5,6 +5,7 @@
 #   make run-NAME      boot with program NAME as process 1 (ARGS="a b", NCPU=N)
 #   make run-gdb[-NAME], make gdb   debug with GDB (two terminals)
 #   make check         the test suite (TESTS=pattern, STRESS=1)
+#   make model         spin checks the model of RCU's grace periods (model/)
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
 #   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
 #   make handout PSET=N  the student tree for pset N (HANDOUT=dir)
@@ -50,18 +51,24 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_commands.json
-.PHONY: all deps run run-gdb gdb gdbinit check check-psets grade handout clean bench bench-linux test-lib FORCE
+.PHONY: all deps run run-gdb gdb gdbinit check check-psets grade handout clean bench bench-linux test-lib model FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
 # checked by tools/qemu.py when it is first needed.)
 DEPS := $(CXX):g++ $(LD):binutils $(OBJCOPY):binutils $(PYTHON):python3
 deps:
-	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d##*:}"; done; \
+	$(call install_missing,$(DEPS))
+
+# install_missing(COMMAND:PACKAGE ...): the one recipe that installs host
+# tools: each COMMAND not found installs its PACKAGE.
+define install_missing
+	@missing=""; for d in $(1); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "Grace: installing$$missing"; \
 	    apt-get install -y $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y $$missing; }; \
 	  else echo "Grace needs:$$missing. Run:  sudo apt-get install -y$$missing"; exit 1; fi; fi
+endef
 
 # compile(FLAGS, WHAT): the one compile recipe: build $@ from $< with
 # FLAGS, say WHAT (unless V=1), and record the command for
@@ -177,6 +184,7 @@ check: all test-lib
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tools/abi.py > /dev/null && echo "abi: lib/abi.hh's tables parse"
 	$(Q)$(PYTHON) tests/test_handout.py
+	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory model)
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
 	$(if $(TESTS)$(REPEAT),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
 
@@ -184,6 +192,15 @@ check: all test-lib
 # marks and scores zero on its own; and the solution scores full marks.
 check-psets: all
 	$(Q)$(PYTHON) tests/check_handouts.py --jobs $(JOBS)
+
+# model: the spin model checker explores every interleaving of the model of
+# RCU's grace periods (model/rcu.pml, docs/model.md), and shows that each
+# broken variant fails. A pset 1 or 2 handout has no model/: it would solve
+# pset 2.
+model:
+	$(call install_missing,spin:spin gcc:gcc)
+	$(Q)if [ -f model/check.py ]; then $(PYTHON) model/check.py --jobs $(JOBS); \
+	else echo "model: no model/ in this tree (a pset handout leaves it out until pset 2 is over)"; fi
 
 test-lib: $(BUILD)/test_lib
 	$(Q)$(BUILD)/test_lib >/dev/null && echo "lib: host unit tests passed"

@@ -114,6 +114,10 @@ def variant_problems(text: str, found: list[Variant]) -> list[str]:
     used = {"BROKEN_" + u for u in re.findall(r"BROKEN\((\w+)\)", text) if u != "v"}
     problems = [f"{n} is declared but the model never tests BROKEN({n[7:]})" for n in sorted(declared - used)]
     problems += [f"BROKEN({n[7:]}) is tested but {n} is not declared" for n in sorted(used - declared)]
+    parsed = {v.name for v in found}
+    for name in re.findall(r"^#define (BROKEN_\w+)\s", text, re.M):
+        if name not in parsed:
+            problems.append(f"{name}: its line must read `#define {name} N  /* property CPUs: what */`")
     numbers = [v.number for v in found]
     if len(set(numbers)) != len(numbers) or 0 in numbers:
         problems.append("the BROKEN_ numbers must be distinct and not 0")
@@ -125,15 +129,15 @@ def c_name_problems(text: str) -> tuple[int, list[str]]:
     code as `file.cc: name()` (a function) or `file.hh: type::field`."""
     refs = set(re.findall(r"\b([a-z_]+\.(?:cc|hh)): ((?:\w+::)*~?\w+)(\(\))?", text))
     problems = []
-    sources: dict[str, str | None] = {}
+    sources: dict[str, tuple[str, str] | None] = {}
     for filename, name, call in sorted(refs):
         if filename not in sources:
             paths = sorted(KERNEL.rglob(filename))
-            sources[filename] = paths[0].read_text() if paths else None
-        src = sources[filename]
-        if src is None:
+            sources[filename] = (str(paths[0].relative_to(KERNEL.parent)), paths[0].read_text()) if paths else None
+        if sources[filename] is None:
             problems.append(f"{filename}: no such file under kernel/ (the model names {name})")
             continue
+        where, src = sources[filename]
         parts = name.split("::")
         last = re.escape(parts[-1])
         if call:
@@ -145,7 +149,7 @@ def c_name_problems(text: str) -> tuple[int, list[str]]:
             ok = re.search(rf"\b{re.escape(parts[-2])}\b", src)
         if not ok:
             kind = "function" if call else "name"
-            problems.append(f"kernel/.../{filename}: no {kind} {name}{call} (the model names it)")
+            problems.append(f"{where}: no {kind} {name}{call} (the model names it)")
     return len(refs), problems
 
 
@@ -212,6 +216,8 @@ def search(run: Run, out: Path) -> Run:
         p = subprocess.run([binary, *run.pan_args()], cwd=where, env=run.env(), capture_output=True,
                            text=True, timeout=TIMEOUT)
         text = p.stdout + p.stderr
+        if p.returncode < 0:
+            text += f"\nmodel: the verifier died (signal {-p.returncode})"
     except subprocess.TimeoutExpired:
         text = f"model: the search took longer than {TIMEOUT} s"
     r = run.result
@@ -219,7 +225,9 @@ def search(run: Run, out: Path) -> Run:
     r["states"] = number(r"(\d+) states, stored", text)
     r["errors"] = number(r"errors: (\d+)", text)
     r["output"] = text
-    r["complete"] = "max search depth too small" not in text and r["states"] is not None
+    r["complete"] = r["states"] is not None and not any(
+        sign in text for sign in ("max search depth too small", "out of memory", "MEMLIM",
+                                  "the verifier died", "took longer"))
     r["violation"] = None
     if r["errors"]:
         replay = subprocess.run([binary, "-r", "rcu.pml.trail"], cwd=where, env=run.env(), capture_output=True, text=True)

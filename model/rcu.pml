@@ -62,7 +62,7 @@
 #define BROKEN_IDLE_EXIT_PLAIN    5  /* safety 2: rcu_idle_exit bumps dynticks with a plain store, not a locked one */
 #define BROKEN_IRQ_ENTER_PLAIN    6  /* irq 2: rcu_irq_enter bumps dynticks with a plain store, not a locked one */
 #define BROKEN_IDLE_IRQ_SCHEDULES 7  /* safety 2: trap_dispatch schedules on its way back to the idle loop */
-#define BROKEN_READ_LOCK_FLAG     8  /* safety 2: rcu_read_lock sets the count to 1, so a nested unlock ends the outer section */
+#define BROKEN_READ_LOCK_FLAG     8  /* safety 2: rcu_read_lock/unlock set and clear a flag instead of counting, so a nested unlock ends the outer section */
 #define BROKEN_TICK_NO_RESCHED    9  /* liveness 2: a tick inside a read section does not ask for a reschedule */
 #define BROKEN_NO_RESTART        10  /* liveness 2: complete_gp_locked does not start the GP that is already wanted */
 #define BROKEN(v) (variant == BROKEN_##v)
@@ -342,11 +342,12 @@ inline rcu_irq_enter(c) {
     if
     :: (OWN_DYNTICKS(c) & 1) == 0 ->
        if
-       :: BROKEN(IRQ_ENTER_PLAIN) -> sb_store(c, SB_DYNTICKS, 1)
-       :: else -> sb_drain(c); dynticks[c] = 1    /* fetch_add: a full fence */
+       :: BROKEN(IRQ_ENTER_PLAIN) -> sb_store(c, SB_DYNTICKS, 1);
+          printf("EV %d rcu_irq_enter: dynticks odd, a plain store: it waits in cpu%d's store buffer\n", c, c)
+       :: else -> sb_drain(c); dynticks[c] = 1;   /* fetch_add: a full fence */
+          printf("EV %d rcu_irq_enter: dynticks odd (an interrupt on an idle CPU)\n", c)
        fi;
-       irq_from_idle[c] = 1;
-       printf("EV %d rcu_irq_enter: dynticks odd (an interrupt on an idle CPU)\n", c)
+       irq_from_idle[c] = 1
     :: else -> skip
     fi
 }
@@ -372,10 +373,11 @@ inline rcu_idle_enter(c) {
 inline rcu_idle_exit(c) {
     KASSERT(OWN_DYNTICKS(c) == 0);
     if
-    :: BROKEN(IDLE_EXIT_PLAIN) -> sb_store(c, SB_DYNTICKS, 1)
-    :: else -> sb_drain(c); dynticks[c] = 1
-    fi;
-    printf("EV %d rcu_idle_exit: dynticks odd\n", c)
+    :: BROKEN(IDLE_EXIT_PLAIN) -> sb_store(c, SB_DYNTICKS, 1);
+       printf("EV %d rcu_idle_exit: dynticks odd, a plain store: it waits in cpu%d's store buffer\n", c, c)
+    :: else -> sb_drain(c); dynticks[c] = 1;     /* fetch_add: a full fence */
+       printf("EV %d rcu_idle_exit: dynticks odd\n", c)
+    fi
 }
 
 /* free_version(c, v): version v goes back to the allocator, so nobody may still hold it. */
@@ -511,7 +513,11 @@ inline rcu_read_lock(c) {
 
 /* rcu.hh: rcu_read_unlock() and preempt.hh: preempt_enable(), then sched.cc: preempt_schedule() */
 inline rcu_read_unlock(c) {
-    preempt[c]--;
+    KASSERT(preempt[c] > 0);          /* rcu.cc: rcu_read_unlock_underflow() */
+    if
+    :: BROKEN(READ_LOCK_FLAG) -> preempt[c] = 0
+    :: else -> preempt[c]--
+    fi;
     if
     :: preempt[c] == 0 && need_resched[c] -> schedule_report(c)
     :: else -> skip

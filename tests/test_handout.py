@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Host unit tests for tools/handout.py's solution markers (run by make check)."""
+"""Host unit tests for tools/handout.py: solution markers, files held back (run by make check)."""
 
 import sys
 
@@ -60,6 +60,14 @@ class StripTest(unittest.TestCase):
         self.assertIn("STUB line outside", self.errors("// STUB: x;\n"))
         self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION\n// END PSET 9 SOLUTION\n"))
         self.assertIn("malformed marker", self.errors("// BEGIN PSET 1 SOLUTIONS\n"))
+
+    def test_files_that_solve_a_pset_ship_only_after_it(self):
+        for solved_by in ("model/rcu.pml", "docs/model.md"):
+            self.assertFalse(handout.ships(Path(solved_by), 1), solved_by)
+            self.assertFalse(handout.ships(Path(solved_by), 2), solved_by)
+            self.assertTrue(handout.ships(Path(solved_by), 3), solved_by)
+        self.assertTrue(handout.ships(Path("docs/rcu.md"), 1))
+        self.assertTrue(handout.ships(Path("modelx/a"), 1))
 
     def test_the_tree_has_regions_for_every_pset(self):
         found = {r[0] for rs in handout.scan_all().values() for r in rs}

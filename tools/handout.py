@@ -25,7 +25,8 @@ psets' regions keep their solution (the student wrote them already), so the
 handout builds, boots and passes the earlier psets' tests. A stub must keep
 the kernel running but unsafe, so that the pset's tests fail with their own
 messages rather than hang. Marker lines of earlier psets are dropped too:
-the handout shows no solution markers at all.
+the handout shows no solution markers at all. A file that answers a pset
+whole (SOLVES: the spin model of RCU) is left out until that pset is over.
 
 Errors (unbalanced or nested markers, a STUB line outside a region, an
 unknown pset) name the file and line, and nothing is written.
@@ -47,6 +48,12 @@ for _dir in ("tools", "tests"):   # the tools and the test declarations
     if str(REPO / _dir) not in sys.path:
         sys.path.insert(0, str(REPO / _dir))
 import psets  # noqa: E402
+
+# Files that would hand a student pset K's answer whole ("dir/" or a file):
+# they ship only from pset K + 1's handout on. The spin model of the
+# grace-period machinery spells out pset 2's rcu_note_qs, call_rcu and
+# synchronize_rcu.
+SOLVES = {"model/": 2, "docs/model.md": 2}
 
 BEGIN_RE = re.compile(r"^(\s*)// BEGIN PSET (\d+) SOLUTION(?::\s*(.*))?$")
 END_RE = re.compile(r"^\s*// END PSET (\d+) SOLUTION\s*$")
@@ -139,6 +146,13 @@ def scan_all() -> dict[Path, list]:
     return found
 
 
+def ships(rel: Path, pset: int) -> bool:
+    """Whether file `rel` belongs in pset `pset`'s handout (SOLVES)."""
+    name = rel.as_posix()
+    return not any(pset <= solved and (name == path or (path.endswith("/") and name.startswith(path)))
+                   for path, solved in SOLVES.items())
+
+
 def write_handout(pset: int, outdir: Path) -> int:
     """Write the handout tree; return how many regions were stubbed."""
     marked = scan_all()          # validate everything before writing anything
@@ -148,6 +162,8 @@ def write_handout(pset: int, outdir: Path) -> int:
     if outdir.exists():
         shutil.rmtree(outdir)
     for rel in tree_files():
+        if not ships(rel, pset):
+            continue
         dest = outdir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         if rel in marked:
