@@ -178,7 +178,7 @@ inline expedite(c, s) {
 proctype cpu(byte c) {
     byte u, s, mode, prodded, mask, j;  /* the updater */
     byte qold, fj, ikind;               /* rcu_note_qs, free_version, trap */
-    bit qlast, tq, rest, cbs, steal, sleeping;
+    bit start, qlast, tq, rest, cbs, steal, sleeping;   /* request_gp, rcu_note_qs, trap, idle */
 
     if
     :: c == 0 -> u = 1

@@ -288,10 +288,10 @@ inline request_gp(c, s) {
            :: else -> skip
            fi;
            printf("EV %d request_gp(%d): gp_seq_needed = %d\n", c, s, gp_seq_needed);
-           qlast = (gp_seq % 2 == 0 && !GP_DONE(s))
+           start = (gp_seq % 2 == 0 && !GP_DONE(s))
        }
        if
-       :: qlast -> qlast = 0; gp_call ! c, 0, 1; gp_return ? _
+       :: start -> start = 0; gp_call ! c, 0, 1; gp_return ? _
        :: else -> skip
        fi;
        lock_release(c)
@@ -321,8 +321,8 @@ inline qs_finish(c) {
     :: qlast -> qlast = 0;
        atomic { lock_acquire(c) };
        gp_call ! c, 1, 0;
-       gp_return ? qlast;
-       atomic { sb_drain(c); gp_lock = 0;
+       gp_return ? qlast;                   /* now: it woke the updater asleep on this CPU */
+       atomic { sb_drain(c); gp_lock = 0;   /* lock_release */
                 need_resched[c] = need_resched[c] | qlast; qlast = 0 }
     :: else -> skip
     fi
