@@ -19,7 +19,7 @@ SOURCE = """int a() {
     // END PSET 1 SOLUTION
 }
 int b() {
-    // BEGIN PSET 2 SOLUTION
+    // BEGIN PSET 2 SOLUTION: compute b
     return 2;
     // END PSET 2 SOLUTION
 }
@@ -30,7 +30,7 @@ class StripTest(unittest.TestCase):
     def test_pset_and_later_become_stubs(self):
         out = handout.strip(Path("x.cc"), SOURCE, 1)
         self.assertIn("    // TODO (pset 1): compute a (psets/1-rwlock.md)\n    return 0;", out)
-        self.assertIn("    // TODO (pset 2): write this part", out)
+        self.assertIn("    // TODO (pset 2): compute b", out)
         self.assertNotIn("return 1;", out)
         self.assertNotIn("return 2;", out)
         self.assertNotIn("SOLUTION", out)
@@ -54,11 +54,11 @@ class StripTest(unittest.TestCase):
 
     def test_bad_markers_are_errors_with_file_and_line(self):
         self.assertIn("z.cc:2: BEGIN inside", self.errors(
-            "// BEGIN PSET 1 SOLUTION\n// BEGIN PSET 1 SOLUTION\n"))
-        self.assertIn("z.cc:1: END PSET 2 without", self.errors("// END PSET 2 SOLUTION\n"))
-        self.assertIn("never closed", self.errors("// BEGIN PSET 1 SOLUTION\nx;\n"))
+            "// BEGIN PSET 1 SOLUTION: a\n// BEGIN PSET 1 SOLUTION: a\n"))
+        self.assertIn("z.cc:1: END PSET 2 SOLUTION without", self.errors("// END PSET 2 SOLUTION\n"))
+        self.assertIn("never closed", self.errors("// BEGIN PSET 1 SOLUTION: a\nx;\n"))
         self.assertIn("STUB line outside", self.errors("// STUB: x;\n"))
-        self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION\n// END PSET 9 SOLUTION\n"))
+        self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION: a\n// END PSET 9 SOLUTION\n"))
         self.assertIn("malformed marker", self.errors("// BEGIN PSET 1 SOLUTIONS\n"))
 
     def test_files_that_solve_a_pset_ship_only_after_it(self):

@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 for _dir in ("tools", "tests"):   # the tools and the test declarations
     if str(REPO / _dir) not in sys.path:
         sys.path.insert(0, str(REPO / _dir))
+import markers  # noqa: E402
 import psets  # noqa: E402
 
 # Files that would hand a student pset K's answer whole ("dir/" or a file):
@@ -55,51 +56,24 @@ import psets  # noqa: E402
 # synchronize_rcu.
 SOLVES = {"model/": 2, "docs/model.md": 2}
 
-BEGIN_RE = re.compile(r"^(\s*)// BEGIN PSET (\d+) SOLUTION(?::\s*(.*))?$")
-END_RE = re.compile(r"^\s*// END PSET (\d+) SOLUTION\s*$")
-STUB_RE = re.compile(r"^(\s*)// STUB:(?: (.*))?$")
 MARKED_SUFFIXES = (".cc", ".hh", ".S", ".ld")
-
-
-class MarkerError(Exception):
-    """A malformed solution region: message names file and line."""
+# Paths that hold staff-only material and must never ship.
+STAFF_ONLY = ("staff/",)
+MarkerError = markers.MarkerError
 
 
 def regions(path: Path, text: str):
     """Yield (pset, first_line, last_line, indent, what, stub_lines) for each
-    region in `text` (line numbers 1-based, inclusive of the markers)."""
-    open_region = None
-    for number, line in enumerate(text.split("\n"), start=1):
-        begin, end, stub = BEGIN_RE.match(line), END_RE.match(line), STUB_RE.match(line)
-        if begin:
-            if open_region:
-                raise MarkerError(f"{path}:{number}: BEGIN inside the region opened "
-                                  f"at line {open_region[1]} (regions do not nest)")
-            pset = int(begin.group(2))
-            if pset not in psets.PSETS:
-                raise MarkerError(f"{path}:{number}: no pset {pset} in tools/psets.py")
-            open_region = [pset, number, begin.group(1), begin.group(3) or "", []]
-        elif end:
-            if not open_region or int(end.group(1)) != open_region[0]:
-                raise MarkerError(f"{path}:{number}: END PSET {end.group(1)} without "
-                                  "a matching BEGIN")
-            pset, first, indent, what, stubs = open_region
-            yield pset, first, number, indent, what, stubs
-            open_region = None
-        elif stub:
-            if not open_region:
-                raise MarkerError(f"{path}:{number}: STUB line outside a solution region")
-            open_region[4].append(stub.group(2) or "")
-        elif "PSET" in line and "SOLUTION" in line and "//" in line and (
-                "BEGIN" in line or "END" in line):
-            raise MarkerError(f"{path}:{number}: malformed marker: {line.strip()!r}")
-    if open_region:
-        raise MarkerError(f"{path}: region opened at line {open_region[1]} is never closed")
+    SOLUTION region in `text` (line numbers 1-based, inclusive of the markers)."""
+    for r in markers.regions(path, text, psets.PSETS):
+        if r.kind == "SOLUTION":
+            yield r.pset, r.first, r.last, r.indent, r.what, list(r.stubs)
 
 
 def strip(path: Path, text: str, pset: int) -> str:
     """`text` with the regions of psets >= `pset` replaced by their stubs
-    and the markers of earlier psets removed."""
+    and the markers of earlier psets removed. (EXPLANATION regions are
+    kept whole, markers and all.)"""
     lines = text.split("\n")
     out: list[str] = []
     cursor = 0
@@ -112,7 +86,8 @@ def strip(path: Path, text: str, pset: int) -> str:
             out += [f"{indent}{s}" for s in stubs]
         else:
             body = lines[first:last - 1]
-            out += [l for l in body if not STUB_RE.match(l)]
+            out += [l for l in body if not markers.syntax(path) or not
+                    re.match(r"^\s*// STUB:", l)]
         cursor = last
     out += lines[cursor:]
     return "\n".join(out)

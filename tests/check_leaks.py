@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""`make check`: no handout holds an answer to its own or a later pset.
+
+    python3 tests/check_leaks.py [--keep]
+
+Generates every pset's handout (tools/handout.py, into
+$GRACE_BUILD/leak-check/) and fails when, in the handout of pset N:
+
+  - a staff-only path (handout.STAFF_ONLY) is present; or
+  - a *secret* of a region of pset N or a later pset (tools/markers.py) is
+    anywhere in the tree, in any file, comments and Markdown included.
+
+What counts as a secret, region by region (SOLUTION and EXPLANATION alike):
+
+  - each line, normalized (markers.normalize: comment leaders, list and
+    table markup and extra whitespace removed), unless it says nothing by
+    itself (markers.trivial: `}`, `return 0;`, `#endif`; or shorter than
+    LINE_MIN), it is one of the region's own STUB lines (the handout has
+    those), or it is the kernel's vocabulary: text that the tree outside
+    every region uses in the region's own file or in VOCABULARY_FILES other
+    files, such as `preempt_disable();`, `irq_guard g;` or `delete old;`.
+    A secret of SUBSTRING_MIN characters or more leaks when it appears
+    anywhere in a file's normalized text, even re-wrapped across lines; a
+    shorter one when a whole line equals it.
+  - the pair its first line makes with the given line above the region,
+    and the pair its last line makes with the line below (non-trivial
+    lines; vocabulary is judged the same way). A region made only of
+    vocabulary, such as LS_RCU's `rcu_read_guard g;`, says its answer by
+    where it stands: above the struct's load. A pair leaks when two
+    adjacent non-trivial lines of a file equal it.
+
+The seeded leaks it was shown to catch, before they were fixed: see the
+commit that added it and the one that marked the essays.
+
+Exit status 0 when no handout leaks, 1 otherwise (each leak is named:
+handout, file, line, and the region it comes from).
+"""
+
+from __future__ import annotations
+
+import sys
+
+sys.dont_write_bytecode = True
+
+import argparse
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+for _dir in ("tools", "tests"):
+    if str(REPO / _dir) not in sys.path:
+        sys.path.insert(0, str(REPO / _dir))
+
+import handout  # noqa: E402
+import markers  # noqa: E402
+import psets  # noqa: E402
+import qemu  # noqa: E402
+
+VOCABULARY_FILES = 2     # a line used in this many other files outside regions is vocabulary
+SUBSTRING_MIN = 20       # shorter secrets must equal a whole line
+LINE_MIN = 8             # a shorter line (`ret`, `p = q;`) is no secret by itself
+SHOWN_PER_HANDOUT = 30   # leaks listed per handout (the count is always given)
+
+
+def read_text(path: Path) -> str | None:
+    """The text of `path`, or None for a binary file."""
+    data = path.read_bytes()
+    if b"\0" in data:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def numbered(text: str) -> list[tuple[int, str]]:
+    """(line number, normalized line) for each non-trivial line."""
+    out = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        n = markers.normalize(line)
+        if n and not markers.trivial(n):
+            out.append((number, n))
+    return out
+
+
+def solution_tree() -> tuple[list[markers.Region], dict[Path, str]]:
+    """Every region of the solution tree's shipped files, and their text."""
+    texts, found = {}, []
+    for rel in handout.tree_files():
+        text = read_text(REPO / rel)
+        if text is None:
+            continue
+        texts[rel] = text
+        found += markers.regions(rel, text, psets.PSETS)
+    return found, texts
+
+
+class Outside:
+    """The solution tree's text outside every region, file by file: what a
+    handout has in any case, and so what makes a line vocabulary."""
+
+    def __init__(self, found: list[markers.Region], texts: dict[Path, str]):
+        inside = defaultdict(set)
+        for r in found:
+            inside[r.path].update(range(r.first, r.last + 1))
+        self.rows = {rel: [(n, l) for n, l in numbered(text) if n not in inside[rel]]
+                     for rel, text in texts.items()}
+        self.files = {rel: Text(rows) for rel, rows in self.rows.items()}
+        self.texts = texts
+
+    def vocabulary(self, secret, home: Path) -> bool:
+        """Whether `secret` (a line or a pair) is used outside every region
+        in `home` (the region's own file) or in VOCABULARY_FILES others."""
+        if self.files[home].has(secret):
+            return True
+        return sum(1 for rel, t in self.files.items()
+                   if rel != home and t.has(secret)) >= VOCABULARY_FILES
+
+    def neighbours(self, r: markers.Region) -> tuple[str | None, str | None]:
+        """The non-trivial lines just above and just below region `r`."""
+        lines = self.texts[r.path].split("\n")
+        def first(numbers):
+            for i in numbers:
+                n = markers.normalize(lines[i - 1])
+                if n and not markers.trivial(n):
+                    return n
+            return None
+        return first(range(r.first - 1, 0, -1)), first(range(r.last + 1, len(lines) + 1))
+
+
+class Text:
+    """One file's normalized non-trivial lines, for matching secrets."""
+
+    def __init__(self, rows: list[tuple[int, str]]):
+        self.rows = rows
+        self.exact = {}
+        for number, line in rows:
+            self.exact.setdefault(line, number)
+        self.flat = " ".join(line for _, line in rows)
+        self.pairs = {}
+        for (n1, a), (_, b) in zip(rows, rows[1:]):
+            self.pairs.setdefault((a, b), n1)
+
+    def find(self, secret) -> int | None:
+        """The line where `secret` (a line or a pair of lines) is, or None."""
+        if isinstance(secret, tuple):
+            return self.pairs.get(secret)
+        if secret in self.exact:
+            return self.exact[secret]
+        if len(secret) >= SUBSTRING_MIN and secret in self.flat:
+            head = secret[:SUBSTRING_MIN]
+            return next((n for n, line in self.rows if head in line),
+                        next((n for n, line in self.rows if line in secret), 0))
+        return None
+
+    def has(self, secret) -> bool:
+        return self.find(secret) is not None
+
+
+def secrets(chosen: list[markers.Region], outside: Outside) -> dict:
+    """{secret: region} for the chosen regions: their lines, and the pairs
+    their first and last lines make with the given lines around them."""
+    found = {}
+    for r in chosen:
+        stubs = {markers.normalize(s) for s in r.stubs}
+        body = [n for n in (markers.normalize(l) for l in r.body) if n and not markers.trivial(n)]
+        candidates = [line for line in body if line not in stubs and len(line) >= LINE_MIN]
+        above, below = outside.neighbours(r)
+        if body and above:
+            candidates.append((above, body[0]))
+        if body and below:
+            candidates.append((body[-1], below))
+        for secret in candidates:
+            if secret not in found and not outside.vocabulary(secret, r.path):
+                found[secret] = r
+    return found
+
+
+def where(r: markers.Region) -> str:
+    return f"pset {r.pset} {r.kind} region {r.path}:{r.first}-{r.last}"
+
+
+def leaks_in(tree: Path, found: dict) -> list[str]:
+    """Every leak in the handout at `tree`, one line per file and region:
+    how many of the region's secrets the file holds, and the first."""
+    leaks = []
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        rel = path.relative_to(tree)
+        if any(str(rel).startswith(s) for s in handout.STAFF_ONLY):
+            leaks.append(f"{rel}: a staff-only file")
+        text = read_text(path)
+        if text is None:
+            continue
+        t = Text(numbered(text))
+        hits = defaultdict(list)
+        for secret, r in found.items():
+            number = t.find(secret)
+            if number is not None:
+                hits[r].append((number, secret))
+        for r, where_found in hits.items():
+            number, secret = min(where_found, key=lambda h: h[0])
+            shown = " / ".join(secret) if isinstance(secret, tuple) else secret
+            more = f" and {len(where_found) - 1} more" if len(where_found) > 1 else ""
+            leaks.append(f"{rel}:{number}: {shown[:70]!r}{more} (from the {where(r)})")
+    return leaks
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="check_leaks.py")
+    parser.add_argument("--keep", action="store_true", help="keep the generated handouts")
+    ns = parser.parse_args(argv)
+    try:
+        found, texts = solution_tree()
+    except markers.MarkerError as err:
+        print(f"leaks: FAILED: {err}")
+        return 1
+    if not found:
+        print("leaks: no solution regions here (a student handout): check skipped")
+        return 0
+    outside = Outside(found, texts)
+    out_root = qemu.BUILD_DIR / "leak-check"
+    failed = False
+    for n in sorted(psets.PSETS):
+        tree = out_root / f"pset-{n}"
+        try:
+            handout.write_handout(n, tree)
+        except handout.MarkerError as err:
+            print(f"leaks: handout {n}: {err}")
+            failed = True
+            continue
+        leaks = leaks_in(tree, secrets([r for r in found if r.pset >= n], outside))
+        if leaks:
+            failed = True
+            print(f"leaks: handout {n}: {len(leaks)} leaks of pset {n}..{max(psets.PSETS)} answers:")
+            for leak in leaks[:SHOWN_PER_HANDOUT]:
+                print(f"  {leak}")
+            if len(leaks) > SHOWN_PER_HANDOUT:
+                print(f"  ... and {len(leaks) - SHOWN_PER_HANDOUT} more")
+        if not ns.keep:
+            shutil.rmtree(tree)
+    if failed:
+        print("leaks: FAILED")
+        return 1
+    print(f"leaks: the {len(psets.PSETS)} handouts hold no answer of their own or a later pset "
+          f"({len(found)} regions)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
