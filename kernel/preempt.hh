@@ -1,10 +1,13 @@
 // kernel/preempt.hh: the per-CPU preemption count.
 //
 // While a CPU's preemption count is non-zero, the task on it keeps the CPU:
-// the timer does not preempt it and it must not call cpu::schedule. RCU read
-// sections, spinlocks and interrupt handlers all raise the count. The count
-// lives in the CPU's `cpu` object at %gs:32 and `need_resched` at %gs:36,
-// so raising and lowering it is one instruction, with no atomic
+// the timer does not preempt it and it must not call cpu::schedule.
+// Spinlocks and interrupt handlers raise the count.
+// BEGIN PSET 2 EXPLANATION
+// So do RCU read sections: that is all rcu_read_lock does.
+// END PSET 2 EXPLANATION
+// The count lives in the CPU's `cpu` object at %gs:32 and `need_resched` at
+// %gs:36, so raising and lowering it is one instruction, with no atomic
 // read-modify-write and no fence: an interrupt on the same CPU sees the
 // count either before or after the instruction, never half-way.
 #pragma once

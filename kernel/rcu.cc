@@ -1,9 +1,8 @@
 // kernel/rcu.cc: read-copy-update.
 //
-// THE IDEA. Readers take no locks: a read section only disables preemption
-// (rcu_read_lock raises this CPU's preemption count). A writer makes a new
-// copy, publishes it with one pointer store, and must not free the old copy
-// while any reader might still hold it. Because a reader cannot be switched
+// THE IDEA. Readers take no locks: a read section only disables
+// preemption. A writer makes a new copy, publishes it with one pointer
+// store, and must not free the old copy while any reader might still hold it. Because a reader cannot be switched
 // out mid-section, a CPU whose preemption count is zero holds no old
 // pointers: it is in a QUIESCENT STATE. Once EVERY CPU has been in a
 // quiescent state after the writer's publish, no reader can still see the
@@ -33,26 +32,38 @@
 //
 // STARTING AND ENDING A GP (under rcu_state.lock): when someone needs a GP
 // and none is running, gp_seq becomes odd and qs_pending gets one bit per
-// online, non-idle CPU. Each CPU clears its bit at its next quiescent state
-// (one atomic fetch_and, only when its bit is set). The CPU that clears the
-// last bit ends the GP: gp_seq becomes even, sleepers in synchronize_rcu wake,
-// and if more GPs are wanted the next one starts at once.
+// online, non-idle CPU.
+// BEGIN PSET 2 EXPLANATION
+// Each CPU clears its bit at its next quiescent state (one atomic fetch_and,
+// only when its bit is set). The CPU that clears the last bit ends the GP:
+// gp_seq becomes even, sleepers in synchronize_rcu wake, and if more GPs are
+// wanted the next one starts at once.
+// STUB: // Each CPU owes the GP one quiescent state, and the report of the last
+// STUB: // one ends it (complete_gp_locked): that report is rcu_note_qs, pset 2.
+// END PSET 2 EXPLANATION
 //
-// CALLBACKS. call_rcu appends (head, fn, snap()) to this CPU's list; since
-// snap() never decreases, the list is sorted by the GP it needs. Ready
-// callbacks (gp_seq >= their number) are cut off the front and run on the
-// same CPU, in order, at a point where its count was zero (interrupt exit,
-// idle loop, or a later call_rcu from a preemptible writer, which so pays
-// for its own reclamation): never inside a read section. Past RCU_CB_LIMIT
-// callbacks a caller that may sleep waits for an expedited GP and runs its
-// own backlog, so memory stays bounded under a flood of writers; when free
-// memory is low (under twice the kernel's reserve), already past
-// RCU_CB_LOW_MEMORY_LIMIT callbacks.
+// CALLBACKS.
+// BEGIN PSET 2 EXPLANATION
+// call_rcu appends (head, fn, snap()) to this CPU's list; since snap() never
+// decreases, the list is sorted by the GP it needs.
+// STUB: // call_rcu (pset 2) queues a callback on this CPU's list, tagged with
+// STUB: // the GP it waits for.
+// END PSET 2 EXPLANATION
+// Ready callbacks (gp_seq >= their number) are cut off the front and run on
+// the same CPU, in order, at a point where its count was zero (interrupt
+// exit or the idle loop): never inside a read section.
+// BEGIN PSET 2 EXPLANATION
+// A later call_rcu from a preemptible writer runs them too, so the writer
+// pays for its own reclamation. Past RCU_CB_LIMIT callbacks a caller that
+// may sleep waits for an expedited GP and runs its own backlog, so memory
+// stays bounded under a flood of writers; when free memory is low (under
+// twice the kernel's reserve), already past RCU_CB_LOW_MEMORY_LIMIT callbacks.
+// END PSET 2 EXPLANATION
 //
 // HURRYING. A tick that finds its CPU inside a read section while the GP
-// waits for it sets need_resched: the outermost rcu_read_unlock then calls
-// schedule(), a quiescent state. synchronize_rcu_expedited does the same
-// for every CPU at once with IPIs instead of waiting for ticks.
+// waits for it sets need_resched, so that the CPU schedules (a quiescent
+// state) as soon as its read section ends. synchronize_rcu_expedited does
+// the same for every CPU at once with IPIs instead of waiting for ticks.
 //
 // CHECKED. model/rcu.pml models this grace-period machinery, and `make
 // model` has the spin model checker try every interleaving of it

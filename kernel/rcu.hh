@@ -6,11 +6,13 @@
 #include <atomic>
 #include <type_traits>
 
-// rcu_read_lock()/rcu_read_unlock(): a read-side critical section. It only
-// raises this CPU's preemption count: one non-atomic increment, no fence,
-// no shared cache line. The asm "memory" clobbers make it a compiler
-// barrier, so loads cannot move out of the section. Nestable; safe in
-// interrupt handlers.
+// rcu_read_lock()/rcu_read_unlock(): a read-side critical section.
+// Nestable; safe in interrupt handlers.
+// BEGIN PSET 2 EXPLANATION
+// It only raises this CPU's preemption count: one non-atomic increment, no
+// fence, no shared cache line. The asm "memory" clobbers make it a compiler
+// barrier, so loads cannot move out of the section.
+// END PSET 2 EXPLANATION
 inline void rcu_read_lock() {
     // BEGIN PSET 2 SOLUTION: begin a read section
     preempt_disable();

@@ -24,6 +24,7 @@
 // sleeping readers) makes the next reader yield until one is freed.
 //
 // The two variants.
+// BEGIN PSET 3 EXPLANATION
 // - Symmetric (default): store hazard; std::atomic_thread_fence(seq_cst);
 //   reload. The scanner runs a seq_cst fence after publishing the new
 //   pointer and before reading the slots. Dekker's argument: either the
@@ -62,13 +63,24 @@
 //   buffered store), so the mark is lost exactly in the race above. Some
 //   operation must drain the reader's store buffer between its store and
 //   the scanner's slot read: the reader's own fence, or the IPI.
+// STUB: // - Symmetric (default): the reader pays, on every read, for making its
+// STUB: //   hazard visible before it loads the pointer again.
+// STUB: // - Asymmetric (boot option hazptr_asym=1): the reader's barrier is a
+// STUB: //   compiler-only one, and the scanner instead forces a full barrier on
+// STUB: //   every other CPU with an IPI (membarrier_all() in apic.cc).
+// STUB: // Which barrier goes where, and why each variant is correct, is pset 3
+// STUB: // (psets/3-hazard-pointers.md).
+// END PSET 3 EXPLANATION
 //
+// BEGIN PSET 3 EXPLANATION
 // Against RCU. RCU readers write nothing shared and need no fence; any
 // reader anywhere delays every free. Hazard-pointer readers write their
 // slot and (symmetric) fence on every read, and may retry; in exchange a
 // reader that sleeps or stalls pins only the one struct it protects, the
 // memory bound holds whatever readers do, and frees need no grace period
 // (no dependency on every CPU passing through the scheduler).
+// STUB: // Against RCU: pset 3's measurements and write-up.
+// END PSET 3 EXPLANATION
 #include "ls.hh"
 #include "proc.hh"
 #include "apic.hh"
@@ -162,7 +174,7 @@ private:
 void scan(node* batch) {
     const node* hazards[NSLOTS];
     int nhazards = 0;
-    // BEGIN PSET 3 SOLUTION: collect every published hazard (after a barrier: see the top of the file)
+    // BEGIN PSET 3 SOLUTION: collect every published hazard (after the barrier your argument needs)
     if (kopts.hazptr_asym) membarrier_all();
     else std::atomic_thread_fence(std::memory_order_seq_cst);
     for (hazard_slot& s : slots) {

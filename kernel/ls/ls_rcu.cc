@@ -1,11 +1,16 @@
 // kernel/ls/ls_rcu.cc: LS_RCU, the lecture's scheme.
 //
+// BEGIN PSET 2 EXPLANATION
 // Readers: rcu_read_lock (preemption off, nothing else), load the pointer
 // once, checksum, rcu_read_unlock. Writers: under the writers' spinlock,
 // copy the current struct, change the copy, publish it; then free the old
 // one only after a grace period: with call_rcu (the default: the writer
 // does not wait) or, with the boot option ls_sync=1, synchronize_rcu then
 // delete (the writer waits).
+// STUB: // Writers copy the current struct under the writers' spinlock, change the
+// STUB: // copy and publish it. Pset 2 (psets/2-rcu.md): the read side, and when
+// STUB: // the old struct may be freed.
+// END PSET 2 EXPLANATION
 #include "ls.hh"
 #include "spinlock.hh"
 
