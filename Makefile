@@ -220,8 +220,8 @@ grade: all
 	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON))
 
 handout:
-	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir]   (psets: see psets/README.md)"; exit 2; }
-	$(Q)$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))
+	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir] [EARLIER=student|staff]   (staff/README.md)"; exit 2; }
+	$(Q)$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET)) $(if $(EARLIER),--earlier $(EARLIER))
 
 clean:
 	rm -rf $(BUILD) compile_commands.json

@@ -2,9 +2,12 @@
 """`make check`'s check of the problem sets (tools/psets.py):
 
   - the solution tree scores full marks on every pset;
-  - for each pset N, the handout (`make handout PSET=N`) builds, boots,
+  - for each pset N, the handout that ships the staff's solutions of the
+    earlier psets (`make handout PSET=N EARLIER=staff`) builds, boots,
     keeps full marks on psets 1..N-1, and scores zero on pset N, with a
-    reason and console evidence for every lost test.
+    reason and console evidence for every lost test. (A handout that keeps
+    the student's own code has the stubs of every pset: its code is the
+    pset-1 handout's.)
 
     python3 tests/check_handouts.py [--skip-full] [--jobs J]
 
@@ -45,10 +48,10 @@ CLEAN_ENV = {k: v for k, v in os.environ.items()
 
 
 def grade(tree: Path, upto: int, jobs: int, json_path: Path) -> dict | str:
-    """Grade psets 1..upto in `tree` once per test; results or an error."""
+    """Grade the psets up to `upto` in `tree` once per test; results or an error."""
     cmd = [sys.executable, str(tree / "tools" / "grade.py"), "--runs", "1", "--jobs", str(jobs),
            "--json", str(json_path)]
-    for n in range(1, upto + 1):
+    for n in sorted(k for k in psets.PSETS if k <= upto):
         cmd += ["--pset", str(n)]
     proc = subprocess.run(cmd, cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
     if proc.returncode != 0 or not json_path.is_file():
@@ -111,7 +114,7 @@ def main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     try:
         marked = handout.scan_all()
-    except handout.MarkerError as err:
+    except (handout.MarkerError, handout.HandoutError) as err:
         print(f"psets: FAILED: {err}")
         return 1
     if not marked:
@@ -135,8 +138,8 @@ def main(argv: list[str]) -> int:
     for n in sorted(psets.PSETS):
         start = time.time()
         tree = out_root / f"pset-{n}"
-        made = subprocess.run([sys.executable, str(REPO / "tools/handout.py"), str(n), str(tree)],
-                              capture_output=True, text=True)
+        made = subprocess.run([sys.executable, str(REPO / "tools/handout.py"), str(n), str(tree),
+                               "--earlier", "staff"], capture_output=True, text=True)
         if made.returncode != 0:
             failures.append(f"handout {n}: handout.py failed:\n{made.stdout}{made.stderr}")
             continue
@@ -158,7 +161,7 @@ def main(argv: list[str]) -> int:
         if isinstance(results, str):
             failures.append(f"handout {n}: {results}")
             continue
-        problems = judge(results, set(range(1, n)), {n})
+        problems = judge(results, {k for k in psets.PSETS if k < n}, {n})
         failures += [f"handout {n}: {p}" for p in problems]
         print(f"psets: handout {n} builds and boots: {summary(results)} "
               f"({time.time() - start:.0f}s){'' if not problems else ' -- WRONG'}", flush=True)

@@ -3,12 +3,14 @@
 
     python3 tests/check_leaks.py [--keep]
 
-Generates every pset's handout (tools/handout.py, into
-$GRACE_BUILD/leak-check/) and fails when, in the handout of pset N:
+Generates every pset's handout both ways a course may release it (earlier
+psets as the student's own or as the staff's solution: tools/handout.py),
+into $GRACE_BUILD/leak-check/, and fails when, in the handout of pset N:
 
   - a staff-only path (handout.STAFF_ONLY) is present; or
-  - a *secret* of a region of pset N or a later pset (tools/markers.py) is
-    anywhere in the tree, in any file, comments and Markdown included.
+  - a *secret* of a region the handout must not hold (pset N or later; all
+    of them when earlier psets are the student's own) is anywhere in the
+    tree, in any file, comments and Markdown included.
 
 What counts as a secret, region by region (SOLUTION and EXPLANATION alike):
 
@@ -84,7 +86,7 @@ def numbered(text: str) -> list[tuple[int, str]]:
 def solution_tree() -> tuple[list[markers.Region], dict[Path, str]]:
     """Every region of the solution tree's shipped files, and their text."""
     texts, found = {}, []
-    for rel in handout.tree_files():
+    for rel in handout.shipped_files():
         text = read_text(REPO / rel)
         if text is None:
             continue
@@ -209,7 +211,7 @@ def main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     try:
         found, texts = solution_tree()
-    except markers.MarkerError as err:
+    except (markers.MarkerError, handout.HandoutError) as err:
         print(f"leaks: FAILED: {err}")
         return 1
     if not found:
@@ -219,28 +221,30 @@ def main(argv: list[str]) -> int:
     out_root = qemu.BUILD_DIR / "leak-check"
     failed = False
     for n in sorted(psets.PSETS):
-        tree = out_root / f"pset-{n}"
-        try:
-            handout.write_handout(n, tree)
-        except handout.MarkerError as err:
-            print(f"leaks: handout {n}: {err}")
-            failed = True
-            continue
-        leaks = leaks_in(tree, secrets([r for r in found if r.pset >= n], outside))
-        if leaks:
-            failed = True
-            print(f"leaks: handout {n}: {len(leaks)} leaks of pset {n}..{max(psets.PSETS)} answers:")
-            for leak in leaks[:SHOWN_PER_HANDOUT]:
-                print(f"  {leak}")
-            if len(leaks) > SHOWN_PER_HANDOUT:
-                print(f"  ... and {len(leaks) - SHOWN_PER_HANDOUT} more")
-        if not ns.keep:
-            shutil.rmtree(tree)
+        for earlier in handout.EARLIER_CHOICES:
+            tree = out_root / f"pset-{n}-{earlier}"
+            try:
+                handout.write_handout(n, tree, earlier)
+            except (handout.MarkerError, handout.HandoutError) as err:
+                print(f"leaks: handout {n} ({earlier}): {err}")
+                failed = True
+                continue
+            chosen = [r for r in found if not handout.keeps_solution(r, n, earlier)]
+            leaks = leaks_in(tree, secrets(chosen, outside))
+            if leaks:
+                failed = True
+                print(f"leaks: handout {n} (earlier psets: {earlier}): {len(leaks)} leaks:")
+                for leak in leaks[:SHOWN_PER_HANDOUT]:
+                    print(f"  {leak}")
+                if len(leaks) > SHOWN_PER_HANDOUT:
+                    print(f"  ... and {len(leaks) - SHOWN_PER_HANDOUT} more")
+            if not ns.keep:
+                shutil.rmtree(tree)
     if failed:
         print("leaks: FAILED")
         return 1
-    print(f"leaks: the {len(psets.PSETS)} handouts hold no answer of their own or a later pset "
-          f"({len(found)} regions)")
+    print(f"leaks: {len(psets.PSETS)} psets x {len(handout.EARLIER_CHOICES)} ways to release: "
+          f"no handout holds an answer it must not ({len(found)} regions)")
     return 0
 
 

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Host unit tests for tools/handout.py: solution markers, files held back (run by make check)."""
+"""Host unit tests for the handout's solution markers and allow-list
+(tools/markers.py, tools/handout.py); run by make check."""
 
 import sys
 
 sys.dont_write_bytecode = True
 
 import io
+import subprocess
+import tempfile
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import handout  # noqa: E402
+import markers  # noqa: E402
 
 SOURCE = """int a() {
     // BEGIN PSET 1 SOLUTION: compute a
@@ -25,41 +29,80 @@ int b() {
 }
 """
 
+MARKDOWN = """# Notes
+
+<!-- BEGIN PSET 2 EXPLANATION -->
+The answer is forty-two.
+<!-- STUB: The answer is pset 2's. -->
+<!-- END PSET 2 EXPLANATION -->
+The end.
+"""
+
 
 class StripTest(unittest.TestCase):
     def test_pset_and_later_become_stubs(self):
-        out = handout.strip(Path("x.cc"), SOURCE, 1)
+        out = handout.strip(Path("x.cc"), SOURCE, 1, "staff")
         self.assertIn("    // TODO (pset 1): compute a (psets/1-rwlock.md)\n    return 0;", out)
-        self.assertIn("    // TODO (pset 2): compute b", out)
+        self.assertIn("    // TODO (pset 2): compute b (psets/2-rcu.md)\n}", out)
         self.assertNotIn("return 1;", out)
         self.assertNotIn("return 2;", out)
         self.assertNotIn("SOLUTION", out)
 
-    def test_earlier_psets_keep_solution_without_markers(self):
-        out = handout.strip(Path("x.cc"), SOURCE, 2)
+    def test_staff_release_keeps_earlier_solutions_without_markers(self):
+        out = handout.strip(Path("x.cc"), SOURCE, 2, "staff")
         self.assertIn("    return 1;\n}", out)
         self.assertNotIn("STUB", out)
         self.assertNotIn("return 0;", out)
         self.assertNotIn("return 2;", out)
         self.assertNotIn("BEGIN", out)
 
+    def test_student_release_stubs_every_pset(self):
+        self.assertEqual(handout.strip(Path("x.cc"), SOURCE, 2, "student"),
+                         handout.strip(Path("x.cc"), SOURCE, 1, "student"))
+        self.assertNotIn("return 1;", handout.strip(Path("x.cc"), SOURCE, 2, "student"))
+
+    def test_markdown_explanation_becomes_its_stub(self):
+        out = handout.strip(Path("n.md"), MARKDOWN, 1)
+        self.assertEqual(out, "# Notes\n\nThe answer is pset 2's.\nThe end.\n")
+        kept = handout.strip(Path("n.md"), MARKDOWN, 3, "staff")
+        self.assertEqual(kept, "# Notes\n\nThe answer is forty-two.\nThe end.\n")
+
+    def test_python_markers_use_hash(self):
+        text = "x = 1\n# BEGIN PSET 1 SOLUTION: set y\ny = 2\n# STUB: y = 0\n# END PSET 1 SOLUTION\n"
+        self.assertEqual(handout.strip(Path("t.py"), text, 1),
+                         "x = 1\n# TODO (pset 1): set y (psets/1-rwlock.md)\ny = 0\n")
+
     def test_untouched_text_is_kept_exactly(self):
         plain = "int main() {}\n// a comment\n"
         self.assertEqual(handout.strip(Path("y.cc"), plain, 1), plain)
 
-    def errors(self, text):
-        with self.assertRaises(handout.MarkerError) as caught:
-            handout.strip(Path("z.cc"), text, 1)
+    def errors(self, text, name="z.cc"):
+        with self.assertRaises(markers.MarkerError) as caught:
+            handout.strip(Path(name), text, 1)
         return str(caught.exception)
 
     def test_bad_markers_are_errors_with_file_and_line(self):
         self.assertIn("z.cc:2: BEGIN inside", self.errors(
             "// BEGIN PSET 1 SOLUTION: a\n// BEGIN PSET 1 SOLUTION: a\n"))
-        self.assertIn("z.cc:1: END PSET 2 SOLUTION without", self.errors("// END PSET 2 SOLUTION\n"))
+        self.assertIn("z.cc:1: END PSET 2 SOLUTION without",
+                      self.errors("// END PSET 2 SOLUTION\n"))
+        self.assertIn("without a matching", self.errors(
+            "// BEGIN PSET 1 SOLUTION: a\n// END PSET 1 EXPLANATION\n"))
         self.assertIn("never closed", self.errors("// BEGIN PSET 1 SOLUTION: a\nx;\n"))
         self.assertIn("STUB line outside", self.errors("// STUB: x;\n"))
-        self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION: a\n// END PSET 9 SOLUTION\n"))
+        self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION: a\n"))
         self.assertIn("malformed marker", self.errors("// BEGIN PSET 1 SOLUTIONS\n"))
+        self.assertIn("needs ': what'", self.errors("// BEGIN PSET 1 SOLUTION\n"))
+        self.assertIn("z.md:1: malformed", self.errors("<!-- BEGIN PSET 1 EXPLANATION\n", "z.md"))
+        self.assertIn("does not know", self.errors("# BEGIN PSET 1 SOLUTION: a\n", "z.txt"))
+
+    def test_normalize_and_trivial(self):
+        self.assertEqual(markers.normalize("    //   a   b  "), "a b")
+        self.assertEqual(markers.normalize("<!-- STUB: x -->"), "STUB: x")
+        self.assertEqual(markers.normalize("| rcu | 6.08M |"), "rcu | 6.08M")
+        for line in ("}", "return 0;", "#endif", "} else {", "//", "while (true) {"):
+            self.assertTrue(markers.trivial(markers.normalize(line)), line)
+        self.assertFalse(markers.trivial("preempt_disable();"))
 
     def test_files_that_solve_a_pset_ship_only_after_it(self):
         for solved_by in ("model/rcu.pml", "docs/model.md"):
@@ -68,19 +111,69 @@ class StripTest(unittest.TestCase):
             self.assertTrue(handout.ships(Path(solved_by), 3), solved_by)
         self.assertTrue(handout.ships(Path("docs/rcu.md"), 1))
         self.assertTrue(handout.ships(Path("modelx/a"), 1))
+        self.assertFalse(handout.ships(Path("psets/2-rcu.md"), 1))
+        self.assertTrue(handout.ships(Path("psets/2-rcu.md"), 2))
 
     def test_the_tree_has_regions_for_every_pset(self):
-        found = {r[0] for rs in handout.scan_all().values() for r in rs}
+        found = {r.pset for rs in handout.scan_all().values() for r in rs}
         if not found:
             self.skipTest("a student handout: no solution regions")
         self.assertEqual(found, set(handout.psets.PSETS))
 
 
+class TreeTest(unittest.TestCase):
+    """plan() on a small git repository: tracked, allowed files only."""
+
+    FILES = {
+        "kernel/a.cc": SOURCE,
+        "docs/notes.md": MARKDOWN,
+        "psets/1-rwlock.md": "pset 1\n",
+        "psets/2-rcu.md": "pset 2\n",
+        "psets/README.md": "psets\n",
+        "staff/1-rwlock-rubric.md": "the rubric\n",
+        ".ci/run": "make check\n",
+    }
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = Path(self.tmp.name)
+        for rel, text in self.FILES.items():
+            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / rel).write_text(text)
+        subprocess.run(["git", "init", "-q"], cwd=self.root, check=True)
+        subprocess.run(["git", "add", "."], cwd=self.root, check=True)
+        (self.root / "kernel/untracked.cc").write_text("int secret = 1;\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_only_tracked_allowed_and_released_files_ship(self):
+        files = {p.as_posix() for p in handout.plan(1, "student", self.root)}
+        self.assertEqual(files, {"kernel/a.cc", "docs/notes.md", "psets/1-rwlock.md",
+                                 "psets/README.md"})
+        files2 = {p.as_posix() for p in handout.plan(2, "student", self.root)}
+        self.assertIn("psets/2-rcu.md", files2)
+
+    def test_text_files_are_stripped(self):
+        out = handout.plan(2, "staff", self.root)
+        self.assertIn("return 1;", out[Path("kernel/a.cc")])
+        self.assertNotIn("forty-two", out[Path("docs/notes.md")])
+        self.assertIsNone(out[Path("psets/README.md")])        # copied as it is
+
+    def test_a_tracked_file_outside_the_allow_list_is_an_error(self):
+        (self.root / "NOTES").write_text("x\n")
+        subprocess.run(["git", "add", "NOTES"], cwd=self.root, check=True)
+        with self.assertRaises(handout.HandoutError) as caught:
+            handout.plan(1, "student", self.root)
+        self.assertIn("NOTES", str(caught.exception))
+
+
 if __name__ == "__main__":
     stream = io.StringIO()
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(StripTest)
+    suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c)
+                               for c in (StripTest, TreeTest))
     result = unittest.TextTestRunner(stream=stream, verbosity=0).run(suite)
     if not result.wasSuccessful():
         print(stream.getvalue())
         sys.exit(1)
-    print(f"handout: {result.testsRun} marker unit tests passed")
+    print(f"handout: {result.testsRun} marker and allow-list unit tests passed")

@@ -1,35 +1,37 @@
 #!/usr/bin/env python3
 """Write the student tree for a problem set: `make handout PSET=N`.
 
-    python3 tools/handout.py PSET OUTDIR
-    python3 tools/handout.py --list        (every solution region, by pset)
+    python3 tools/handout.py PSET OUTDIR [--earlier student|staff]
+    python3 tools/handout.py --list        (every region, by pset)
 
-The solution tree marks each part a student writes:
+The handout of pset N is built from the files git tracks (never untracked
+ones) under the paths in SHIPPED; HELD_BACK lists what stays home (the
+staff-only area STAFF_ONLY, CI), and a tracked file in neither is an error,
+so that nothing new ships or stays home by accident. A pset's own files,
+psets/K-*, ship from pset K's release on; a file that answers pset K whole
+(SOLVES: the spin model of RCU) from pset K + 1's on.
 
-    void rwlock::lock_shared() {
-        // BEGIN PSET 1 SOLUTION: enter as a reader
-        ...the staff solution...
-        // STUB: PSET_TODO(1, "rwlock::lock_shared");
-        // END PSET 1 SOLUTION
-    }
-
-The handout for pset N is a copy of the tree (the files git tracks, or the
-whole tree without build/ when there is no git) in which every region of
-pset N *and every later pset* becomes
+Solution regions (tools/markers.py: SOLUTION and EXPLANATION, in every text
+file, Markdown included) of pset N and every later pset become their
+stubs: a SOLUTION region becomes
 
         // TODO (pset 1): enter as a reader (psets/1-rwlock.md)
         PSET_TODO(1, "rwlock::lock_shared");
 
-that is, a TODO comment and the region's `// STUB:` lines uncommented. Earlier
-psets' regions keep their solution (the student wrote them already), so the
-handout builds, boots and passes the earlier psets' tests. A stub must keep
-the kernel running but unsafe, so that the pset's tests fail with their own
-messages rather than hang. Marker lines of earlier psets are dropped too:
-the handout shows no solution markers at all. A file that answers a pset
-whole (SOLVES: the spin model of RCU) is left out until that pset is over.
+(a TODO line and its STUB lines), an EXPLANATION region its STUB lines
+only. Regions of earlier psets depend on how the course releases psets
+(psets.EARLIER, or --earlier):
 
-Errors (unbalanced or nested markers, a STUB line outside a region, an
-unknown pset) name the file and line, and nothing is written.
+  - student (the default): they are stubbed too. Every release then has
+    the same stubs, so a student who pulls pset N+1 into the tree that
+    holds their pset-N work keeps their own code (tools/release.py).
+  - staff: they keep the staff solution, so that pset N+1 starts from a
+    working pset N; a student who pulls it gets conflicts wherever their
+    code differs from the staff's.
+
+No marker is left in a handout. Errors (malformed markers, an unknown pset,
+a file the allow-list does not know) name the file and line, and nothing
+is written.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import sys
 
 sys.dont_write_bytecode = True
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -50,132 +53,178 @@ for _dir in ("tools", "tests"):   # the tools and the test declarations
 import markers  # noqa: E402
 import psets  # noqa: E402
 
+MarkerError = markers.MarkerError
+
+# What a handout is made of: tracked files under these paths ("dir/" or a
+# file name at the top). Everything else git tracks must be HELD_BACK.
+SHIPPED = (".editorconfig", ".gitignore", "Makefile", "README.md", "link.ld",
+           "boot/", "docs/", "kernel/", "lib/", "model/", "psets/", "tests/", "tools/", "user/")
+# Staff-only material: never in a handout (tests/check_leaks.py checks).
+STAFF_ONLY = ("staff/",)
+HELD_BACK = STAFF_ONLY + (".ci/",)
+EARLIER_CHOICES = ("student", "staff")
+PSET_FILE_RE = re.compile(r"^psets/(\d+)-")
 # Files that would hand a student pset K's answer whole ("dir/" or a file):
 # they ship only from pset K + 1's handout on. The spin model of the
 # grace-period machinery spells out pset 2's rcu_note_qs, call_rcu and
 # synchronize_rcu.
 SOLVES = {"model/": 2, "docs/model.md": 2}
 
-MARKED_SUFFIXES = (".cc", ".hh", ".S", ".ld")
-# Paths that hold staff-only material and must never ship.
-STAFF_ONLY = ("staff/",)
-MarkerError = markers.MarkerError
+
+class HandoutError(Exception):
+    """The handout cannot be made: the message says why."""
 
 
-def regions(path: Path, text: str):
-    """Yield (pset, first_line, last_line, indent, what, stub_lines) for each
-    SOLUTION region in `text` (line numbers 1-based, inclusive of the markers)."""
-    for r in markers.regions(path, text, psets.PSETS):
-        if r.kind == "SOLUTION":
-            yield r.pset, r.first, r.last, r.indent, r.what, list(r.stubs)
+def under(rel: str, prefixes) -> bool:
+    """Whether path `rel` is one of `prefixes` or lies under one ("dir/")."""
+    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in prefixes)
 
 
-def strip(path: Path, text: str, pset: int) -> str:
-    """`text` with the regions of psets >= `pset` replaced by their stubs
-    and the markers of earlier psets removed. (EXPLANATION regions are
-    kept whole, markers and all.)"""
+def tracked_files(root: Path = REPO) -> list[Path]:
+    """The files git tracks in `root` (relative paths). Untracked files never
+    ship: a staff note left in the tree must not reach students."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached"], cwd=root, check=True,
+                                capture_output=True).stdout.decode().split("\0")
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise HandoutError(f"{root} is not a git checkout ({err}): a handout is made from "
+                           "the files git tracks") from None
+    return [Path(f) for f in listed if f and (root / f).is_file()]
+
+
+def shipped_files(root: Path = REPO) -> list[Path]:
+    """The tracked files that a handout may contain (before pset gating)."""
+    files, unknown = [], []
+    for rel in tracked_files(root):
+        name = rel.as_posix()
+        if under(name, SHIPPED):
+            files.append(rel)
+        elif not under(name, HELD_BACK):
+            unknown.append(name)
+    if unknown:
+        raise HandoutError(f"tools/handout.py does not know whether {', '.join(unknown)} "
+                           "ships: add it to SHIPPED or HELD_BACK")
+    return files
+
+
+def ships(rel: Path, pset: int) -> bool:
+    """Whether the shipped file `rel` is in pset `pset`'s release: psets/K-*
+    from pset K on, a file that SOLVES pset K from pset K + 1 on."""
+    name = rel.as_posix()
+    m = PSET_FILE_RE.match(name)
+    if m and int(m.group(1)) > pset:
+        return False
+    return not any(pset <= solved and under(name, [path]) for path, solved in SOLVES.items())
+
+
+def read_text(path: Path) -> str | None:
+    """The text of `path`, or None for a binary file."""
+    data = path.read_bytes()
+    return None if b"\0" in data else data.decode("utf-8")
+
+
+def scan_all(root: Path = REPO) -> dict[Path, list[markers.Region]]:
+    """Every shipped file that holds regions, with its regions (raises
+    MarkerError for the first malformed one)."""
+    found = {}
+    for rel in shipped_files(root):
+        text = read_text(root / rel)
+        if text is not None:
+            rs = markers.regions(rel, text, psets.PSETS)
+            if rs:
+                found[rel] = rs
+    return found
+
+
+def keeps_solution(region: markers.Region, pset: int, earlier: str) -> bool:
+    """Whether the handout of `pset` keeps `region` as it is."""
+    return earlier == "staff" and region.pset < pset
+
+
+def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER) -> str:
+    """`text` (the file `path`) as the handout of `pset` has it."""
     lines = text.split("\n")
     out: list[str] = []
     cursor = 0
-    for region_pset, first, last, indent, what, stubs in regions(path, text):
-        out += lines[cursor:first - 1]
-        if region_pset >= pset:
-            doc = psets.PSETS[region_pset].doc
-            out.append(f"{indent}// TODO (pset {region_pset}): "
-                       f"{what or 'write this part'} ({doc})")
-            out += [f"{indent}{s}" for s in stubs]
+    for r in markers.regions(path, text, psets.PSETS):
+        out += lines[cursor:r.first - 1]
+        if keeps_solution(r, pset, earlier):
+            out += list(r.body)
         else:
-            body = lines[first:last - 1]
-            out += [l for l in body if not markers.syntax(path) or not
-                    re.match(r"^\s*// STUB:", l)]
-        cursor = last
+            if r.kind == "SOLUTION":
+                out.append(markers.todo_line(path, r, psets.PSETS[r.pset].doc))
+            out += [f"{r.indent}{s}" for s in r.stubs]
+        cursor = r.last
     out += lines[cursor:]
     return "\n".join(out)
 
 
-def tree_files() -> list[Path]:
-    """The files of the project, relative to REPO."""
-    try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, check=True,
-                                capture_output=True).stdout.decode().split("\0")
-        files = [Path(f) for f in listed if f and (REPO / f).is_file()]
-        if files:
-            return files
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    skip = {".git", "build", "compile_commands.json"}
-    return [p.relative_to(REPO) for p in REPO.rglob("*")
-            if p.is_file() and not (set(p.relative_to(REPO).parts) & skip)]
-
-
-def scan_all() -> dict[Path, list]:
-    """Every marked file and its regions (raises MarkerError)."""
-    found = {}
-    for rel in tree_files():
-        if rel.suffix not in MARKED_SUFFIXES:
-            continue
-        text = (REPO / rel).read_text()
-        found_regions = list(regions(rel, text))
-        if found_regions:
-            found[rel] = found_regions
-    return found
-
-
-def ships(rel: Path, pset: int) -> bool:
-    """Whether file `rel` belongs in pset `pset`'s handout (SOLVES)."""
-    name = rel.as_posix()
-    return not any(pset <= solved and (name == path or (path.endswith("/") and name.startswith(path)))
-                   for path, solved in SOLVES.items())
-
-
-def write_handout(pset: int, outdir: Path) -> int:
-    """Write the handout tree; return how many regions were stubbed."""
-    marked = scan_all()          # validate everything before writing anything
-    stubbed = sum(1 for rs in marked.values() for r in rs if r[0] >= pset)
-    if not any(r[0] == pset for rs in marked.values() for r in rs):
-        raise MarkerError(f"no solution regions for pset {pset}")
-    if outdir.exists():
-        shutil.rmtree(outdir)
-    for rel in tree_files():
+def plan(pset: int, earlier: str = psets.EARLIER, root: Path = REPO) -> dict[Path, str | None]:
+    """The handout of `pset`: {relative path: its text, or None to copy the
+    file as it is}. Validates every file before anything is written."""
+    if pset not in psets.PSETS:
+        raise HandoutError(f"no pset {pset}; psets are {sorted(psets.PSETS)}")
+    if earlier not in EARLIER_CHOICES:
+        raise HandoutError(f"--earlier must be one of {', '.join(EARLIER_CHOICES)}")
+    marked = scan_all(root)
+    if not any(r.pset == pset and r.kind == "SOLUTION" for rs in marked.values() for r in rs):
+        raise HandoutError(f"no solution regions for pset {pset}")
+    out: dict[Path, str | None] = {}
+    for rel in shipped_files(root):
         if not ships(rel, pset):
             continue
+        out[rel] = strip(rel, read_text(root / rel), pset, earlier) if rel in marked else None
+    return out
+
+
+def write_handout(pset: int, outdir: Path, earlier: str = psets.EARLIER,
+                  root: Path = REPO) -> int:
+    """Write the handout tree into `outdir` (replacing it); return how many
+    regions it stubs."""
+    files = plan(pset, earlier, root)
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    for rel, text in files.items():
         dest = outdir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if rel in marked:
-            dest.write_text(strip(rel, (REPO / rel).read_text(), pset))
+        if text is None:
+            shutil.copy2(root / rel, dest)
         else:
-            shutil.copy2(REPO / rel, dest)
-    return stubbed
+            dest.write_text(text)
+            shutil.copymode(root / rel, dest)
+    return sum(1 for rs in scan_all(root).values() for r in rs
+               if not keeps_solution(r, pset, earlier))
 
 
 def main(argv: list[str]) -> int:
     if argv == ["--list"]:
         try:
             marked = scan_all()
-        except MarkerError as err:
+        except (MarkerError, HandoutError) as err:
             print(f"handout.py: {err}", file=sys.stderr)
             return 1
         for rel, rs in sorted(marked.items()):
-            for pset, first, last, _, what, _ in rs:
-                print(f"pset {pset}  {rel}:{first}-{last}  {what}")
+            for r in rs:
+                print(f"pset {r.pset}  {r.kind:<11}  {rel}:{r.first}-{r.last}  {r.what}")
         return 0
-    if len(argv) != 2 or not argv[0].isdigit():
-        print("usage: handout.py PSET OUTDIR   |   handout.py --list", file=sys.stderr)
-        return 2
-    pset, outdir = int(argv[0]), Path(argv[1]).resolve()
-    if pset not in psets.PSETS:
-        print(f"handout.py: no pset {pset}; psets are {sorted(psets.PSETS)}", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="handout.py", description="Write a pset's handout.")
+    parser.add_argument("pset", type=int)
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--earlier", choices=EARLIER_CHOICES, default=psets.EARLIER,
+                        help=f"earlier psets' regions: the student's own (stubs) or the "
+                             f"staff's solution (default {psets.EARLIER}, from tools/psets.py)")
+    ns = parser.parse_args(argv)
+    outdir = ns.outdir.resolve()
     if outdir == REPO or REPO.is_relative_to(outdir):
         print(f"handout.py: refusing to overwrite {outdir}", file=sys.stderr)
         return 2
     try:
-        stubbed = write_handout(pset, outdir)
-    except MarkerError as err:
+        stubbed = write_handout(ns.pset, outdir, ns.earlier)
+    except (MarkerError, HandoutError) as err:
         print(f"handout.py: {err}", file=sys.stderr)
         return 1
-    print(f"handout for pset {pset} ({psets.PSETS[pset].title}): {outdir} "
-          f"({stubbed} solution regions stubbed, psets {pset}..{max(psets.PSETS)})")
+    print(f"handout for pset {ns.pset} ({psets.PSETS[ns.pset].title}): {outdir} "
+          f"({stubbed} regions stubbed; earlier psets: {ns.earlier})")
     return 0
 
 

@@ -5,6 +5,11 @@ the points each is worth. A *concurrency* test passes or fails depending on
 timing, so `make grade` runs it RUNS times and gives its points only if it
 passes every time; a deterministic test runs once.
 
+Each pset also lists its written work: the questions of its answers file
+(psets/N-NAME-answers.md, which the student fills in), with their points.
+Course staff grade them by hand with the rubric (staff/N-NAME-rubric.md);
+`make grade` prints them as not graded automatically.
+
 Every test listed here must fail on the pset's handout (`make handout
 PSET=N`: the solution replaced by its stub) and pass on the solution tree;
 `make check` checks both (tests/check_handouts.py). A test that would pass
@@ -17,6 +22,19 @@ from dataclasses import dataclass
 
 RUNS = 3   # runs of a concurrency test; all must pass
 
+# How a pset's handout treats the earlier psets' regions (tools/handout.py):
+# "student": stubs, so each student keeps their own code from pset to pset
+# (a `git pull` of the next release merges cleanly); "staff": the staff
+# solution, so that every student starts the next pset from working code.
+EARLIER = "student"
+
+# What `make grade GRADE_TESTS=dir` takes from the staff tree `dir` rather
+# than from the student's: the tests, the test programs, the kernel's
+# self-tests, the grader and everything the build and the tests read. The
+# student's own work is the rest of kernel/ and the answers files.
+FROM_STAFF = ("Makefile", "link.ld", "boot/", "lib/", "tests/", "tools/", "user/",
+              "kernel/ktest/")
+
 
 @dataclass(frozen=True)
 class Graded:
@@ -26,14 +44,37 @@ class Graded:
 
 
 @dataclass(frozen=True)
+class Written:
+    label: str           # "Q1": a heading of the answers file and of the rubric
+    points: int
+
+
+@dataclass(frozen=True)
 class Pset:
     title: str
     doc: str             # the handout text, relative to the project root
     tests: tuple[Graded, ...]
+    written: tuple[Written, ...] = ()
 
     @property
     def total(self) -> int:
+        """The points `make grade` gives (the tests)."""
         return sum(g.points for g in self.tests)
+
+    @property
+    def written_total(self) -> int:
+        """The points the course staff give by hand."""
+        return sum(w.points for w in self.written)
+
+    @property
+    def answers(self) -> str:
+        """The answers file the student fills in: psets/N-NAME-answers.md."""
+        return self.doc.removesuffix(".md") + "-answers.md"
+
+    @property
+    def rubric(self) -> str:
+        """The staff-only rubric: staff/N-NAME-rubric.md."""
+        return "staff/" + self.doc.removeprefix("psets/").removesuffix(".md") + "-rubric.md"
 
 
 PSETS: dict[int, Pset] = {

@@ -66,8 +66,8 @@
 // STUB: // - Symmetric (default): the reader pays, on every read, for making its
 // STUB: //   hazard visible before it loads the pointer again.
 // STUB: // - Asymmetric (boot option hazptr_asym=1): the reader's barrier is a
-// STUB: //   compiler-only one, and the scanner instead forces a full barrier on
-// STUB: //   every other CPU with an IPI (membarrier_all() in apic.cc).
+// STUB: //   compiler-only one; instead, the scanner makes every other CPU run a
+// STUB: //   full barrier, with an IPI (membarrier_all() in apic.cc).
 // STUB: // Which barrier goes where, and why each variant is correct, is pset 3
 // STUB: // (psets/3-hazard-pointers.md).
 // END PSET 3 EXPLANATION
