@@ -4,8 +4,8 @@
     python3 tests/check_leaks.py [--keep]
 
 Generates every pset's handout both ways a course may release it (earlier
-psets as the student's own or as the staff's solution: tools/handout.py),
-into $GRACE_BUILD/leak-check/, and fails when, in the handout of pset N:
+psets as the student's own or as the staff's solution: tools/handout.py's
+plan, the files it would write), and fails when, in the handout of pset N:
 
   - a staff-only path (handout.STAFF_ONLY) is present; or
   - a *secret* of a region the handout must not hold (pset N or later; all
@@ -26,7 +26,8 @@ What counts as a secret, region by region (SOLUTION and EXPLANATION alike):
     shorter one when a whole line equals it.
   - the pair its first line makes with the given line above the region,
     and the pair its last line makes with the line below (non-trivial
-    lines; vocabulary is judged the same way). A region made only of
+    lines, unless the region's line is one of its stubs; vocabulary is
+    judged the same way). A region made only of
     vocabulary, such as LS_RCU's `rcu_read_guard g;`, says its answer by
     where it stands: above the struct's load. A pair leaks when two
     adjacent non-trivial lines of a file equal it.
@@ -45,7 +46,6 @@ import sys
 sys.dont_write_bytecode = True
 
 import argparse
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -166,9 +166,9 @@ def secrets(chosen: list[markers.Region], outside: Outside) -> dict:
         body = [n for n in (markers.normalize(l) for l in r.body) if n and not markers.trivial(n)]
         candidates = [line for line in body if line not in stubs and len(line) >= LINE_MIN]
         above, below = outside.neighbours(r)
-        if body and above:
+        if body and above and body[0] not in stubs:
             candidates.append((above, body[0]))
-        if body and below:
+        if body and below and body[-1] not in stubs:
             candidates.append((body[-1], below))
         for secret in candidates:
             if secret not in found and not outside.vocabulary(secret, r.path):
@@ -180,15 +180,13 @@ def where(r: markers.Region) -> str:
     return f"pset {r.pset} {r.kind} region {r.path}:{r.first}-{r.last}"
 
 
-def leaks_in(tree: Path, found: dict) -> list[str]:
-    """Every leak in the handout at `tree`, one line per file and region:
+def leaks_in(files: dict[Path, str | None], found: dict) -> list[str]:
+    """Every leak in a handout ({path: text}), one line per file and region:
     how many of the region's secrets the file holds, and the first."""
     leaks = []
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
-        rel = path.relative_to(tree)
-        if any(str(rel).startswith(s) for s in handout.STAFF_ONLY):
+    for rel, text in sorted(files.items()):
+        if handout.under(rel.as_posix(), handout.STAFF_ONLY):
             leaks.append(f"{rel}: a staff-only file")
-        text = read_text(path)
         if text is None:
             continue
         t = Text(numbered(text))
@@ -207,7 +205,8 @@ def leaks_in(tree: Path, found: dict) -> list[str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="check_leaks.py")
-    parser.add_argument("--keep", action="store_true", help="keep the generated handouts")
+    parser.add_argument("--keep", action="store_true",
+                        help="also write the handouts into $GRACE_BUILD/leak-check/")
     ns = parser.parse_args(argv)
     try:
         found, texts = solution_tree()
@@ -218,19 +217,20 @@ def main(argv: list[str]) -> int:
         print("leaks: no solution regions here (a student handout): check skipped")
         return 0
     outside = Outside(found, texts)
-    out_root = qemu.BUILD_DIR / "leak-check"
     failed = False
     for n in sorted(psets.PSETS):
         for earlier in handout.EARLIER_CHOICES:
-            tree = out_root / f"pset-{n}-{earlier}"
             try:
-                handout.write_handout(n, tree, earlier)
+                files = handout.texts(n, earlier)
             except (handout.MarkerError, handout.HandoutError) as err:
                 print(f"leaks: handout {n} ({earlier}): {err}")
                 failed = True
                 continue
+            if ns.keep:
+                handout.write_handout(n, qemu.BUILD_DIR / "leak-check" / f"pset-{n}-{earlier}",
+                                      earlier)
             chosen = [r for r in found if not handout.keeps_solution(r, n, earlier)]
-            leaks = leaks_in(tree, secrets(chosen, outside))
+            leaks = leaks_in(files, secrets(chosen, outside))
             if leaks:
                 failed = True
                 print(f"leaks: handout {n} (earlier psets: {earlier}): {len(leaks)} leaks:")
@@ -238,8 +238,6 @@ def main(argv: list[str]) -> int:
                     print(f"  {leak}")
                 if len(leaks) > SHOWN_PER_HANDOUT:
                     print(f"  ... and {len(leaks) - SHOWN_PER_HANDOUT} more")
-            if not ns.keep:
-                shutil.rmtree(tree)
     if failed:
         print("leaks: FAILED")
         return 1

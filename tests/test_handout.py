@@ -67,6 +67,12 @@ class StripTest(unittest.TestCase):
         kept = handout.strip(Path("n.md"), MARKDOWN, 3, "staff")
         self.assertEqual(kept, "# Notes\n\nThe answer is forty-two.\nThe end.\n")
 
+    def test_staff_regions_never_ship(self):
+        text = "a\n<!-- BEGIN STAFF -->\nsee staff/\n<!-- STUB: b -->\n<!-- END STAFF -->\nc\n"
+        for pset in (1, 3):
+            for earlier in ("student", "staff"):
+                self.assertEqual(handout.strip(Path("r.md"), text, pset, earlier), "a\nb\nc\n")
+
     def test_python_markers_use_hash(self):
         text = "x = 1\n# BEGIN PSET 1 SOLUTION: set y\ny = 2\n# STUB: y = 0\n# END PSET 1 SOLUTION\n"
         self.assertEqual(handout.strip(Path("t.py"), text, 1),
@@ -93,6 +99,9 @@ class StripTest(unittest.TestCase):
         self.assertIn("no pset 9", self.errors("// BEGIN PSET 9 SOLUTION: a\n"))
         self.assertIn("malformed marker", self.errors("// BEGIN PSET 1 SOLUTIONS\n"))
         self.assertIn("needs ': what'", self.errors("// BEGIN PSET 1 SOLUTION\n"))
+        self.assertIn("z.cc:1: END STAFF without", self.errors("// END STAFF\n"))
+        self.assertIn("z.cc:2: END PSET 1 SOLUTION without",
+                      self.errors("// BEGIN STAFF\n// END PSET 1 SOLUTION\n"))
         self.assertIn("z.md:1: malformed", self.errors("<!-- BEGIN PSET 1 EXPLANATION\n", "z.md"))
         self.assertIn("does not know", self.errors("# BEGIN PSET 1 SOLUTION: a\n", "z.txt"))
 
@@ -115,7 +124,7 @@ class StripTest(unittest.TestCase):
         self.assertTrue(handout.ships(Path("psets/2-rcu.md"), 2))
 
     def test_the_tree_has_regions_for_every_pset(self):
-        found = {r.pset for rs in handout.scan_all().values() for r in rs}
+        found = {r.pset for rs in handout.scan_all().values() for r in rs if r.kind == "SOLUTION"}
         if not found:
             self.skipTest("a student handout: no solution regions")
         self.assertEqual(found, set(handout.psets.PSETS))

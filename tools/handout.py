@@ -12,14 +12,14 @@ psets/K-*, ship from pset K's release on; a file that answers pset K whole
 (SOLVES: the spin model of RCU) from pset K + 1's on.
 
 Solution regions (tools/markers.py: SOLUTION and EXPLANATION, in every text
-file, Markdown included) of pset N and every later pset become their
-stubs: a SOLUTION region becomes
+file, Markdown included) of pset N and every later pset, and every STAFF
+region, become their stubs: a SOLUTION region becomes
 
         // TODO (pset 1): enter as a reader (psets/1-rwlock.md)
         PSET_TODO(1, "rwlock::lock_shared");
 
-(a TODO line and its STUB lines), an EXPLANATION region its STUB lines
-only. Regions of earlier psets depend on how the course releases psets
+(a TODO line and its STUB lines), the others their STUB lines only.
+Regions of earlier psets depend on how the course releases psets
 (psets.EARLIER, or --earlier):
 
   - student (the default): they are stubbed too. Every release then has
@@ -138,7 +138,7 @@ def scan_all(root: Path = REPO) -> dict[Path, list[markers.Region]]:
 
 def keeps_solution(region: markers.Region, pset: int, earlier: str) -> bool:
     """Whether the handout of `pset` keeps `region` as it is."""
-    return earlier == "staff" and region.pset < pset
+    return earlier == "staff" and region.kind != "STAFF" and region.pset < pset
 
 
 def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER) -> str:
@@ -177,13 +177,14 @@ def plan(pset: int, earlier: str = psets.EARLIER, root: Path = REPO) -> dict[Pat
     return out
 
 
-def write_handout(pset: int, outdir: Path, earlier: str = psets.EARLIER,
-                  root: Path = REPO) -> int:
-    """Write the handout tree into `outdir` (replacing it); return how many
-    regions it stubs."""
-    files = plan(pset, earlier, root)
-    if outdir.exists():
-        shutil.rmtree(outdir)
+def texts(pset: int, earlier: str = psets.EARLIER, root: Path = REPO) -> dict[Path, str | None]:
+    """The handout of `pset` as {relative path: its text, None if binary}."""
+    return {rel: text if text is not None else read_text(root / rel)
+            for rel, text in plan(pset, earlier, root).items()}
+
+
+def write_files(files: dict[Path, str | None], outdir: Path, root: Path = REPO) -> None:
+    """Write a plan() into `outdir` (which need not be empty)."""
     for rel, text in files.items():
         dest = outdir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +193,16 @@ def write_handout(pset: int, outdir: Path, earlier: str = psets.EARLIER,
         else:
             dest.write_text(text)
             shutil.copymode(root / rel, dest)
+
+
+def write_handout(pset: int, outdir: Path, earlier: str = psets.EARLIER,
+                  root: Path = REPO) -> int:
+    """Write the handout tree into `outdir` (replacing it); return how many
+    regions it stubs."""
+    files = plan(pset, earlier, root)
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    write_files(files, outdir, root)
     return sum(1 for rs in scan_all(root).values() for r in rs
                if not keeps_solution(r, pset, earlier))
 

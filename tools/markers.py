@@ -7,18 +7,21 @@ of its file, so that it works in every text file the handout ships:
     Python, make, shell (.py Makefile .sh)   # BEGIN PSET 2 SOLUTION: what
     Markdown (.md)                           <!-- BEGIN PSET 2 EXPLANATION -->
 
-There are two kinds:
+There are three kinds:
 
-  - SOLUTION: code a student writes. `: what` is required; the handout has,
-    in its place, the line `TODO (pset N): what (psets/N-NAME.md)` (in the
-    file's comment syntax) and the region's STUB lines.
-  - EXPLANATION: text that explains an answer (an essay's paragraph, an
-    annotated disassembly, measured numbers). The handout has its STUB
-    lines only: the essay minus the answer, or a pointer to the lecture.
+  - SOLUTION (`BEGIN PSET N SOLUTION: what`): code a student writes. The
+    handout has, in its place, the line `TODO (pset N): what (psets/N-NAME.md)`
+    (in the file's comment syntax) and the region's STUB lines.
+  - EXPLANATION (`BEGIN PSET N EXPLANATION`): text that explains an answer
+    (an essay's paragraph, an annotated disassembly, measured numbers), or
+    code that shows one. The handout has its STUB lines only: the essay
+    minus the answer, or a pointer to the pset.
+  - STAFF (`BEGIN STAFF`): text for the course staff in a file that ships
+    (a pointer to staff/). No handout has it; its STUB lines replace it.
 
 Inside a region, a line `// STUB: text` (`# STUB: text`, `<!-- STUB: text -->`)
-becomes `text` in the handout. A region belongs to one pset and ends with
-`END PSET N SOLUTION` (or `EXPLANATION`). Regions do not nest.
+becomes `text` in the handout. A region ends with the same words as its
+BEGIN line (`END PSET N SOLUTION`, `END STAFF`). Regions do not nest.
 
 This module only parses; tools/handout.py decides what each handout keeps,
 and tests/check_leaks.py checks that no region's text survives elsewhere.
@@ -30,7 +33,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("SOLUTION", "EXPLANATION")
+KINDS = ("SOLUTION", "EXPLANATION", "STAFF")
+STAFF_PSET = 0             # the pset of a STAFF region: before every pset
 
 # The comment syntax of each file type that may hold markers: (open, close).
 COMMENT_SYNTAX: dict[str, tuple[str, str]] = {
@@ -41,7 +45,7 @@ COMMENT_SYNTAX: dict[str, tuple[str, str]] = {
 
 # Marker-like text in any file: a file whose syntax is not known above may
 # not hold markers at all (they would ship unstripped).
-ANY_MARKER_RE = re.compile(r"\b(?:BEGIN|END) PSET \d+ (?:SOLUTION|EXPLANATION)\b")
+ANY_MARKER_RE = re.compile(r"\b(?:BEGIN|END) (?:PSET \d+ (?:SOLUTION|EXPLANATION)|STAFF)\b")
 
 
 class MarkerError(Exception):
@@ -51,8 +55,8 @@ class MarkerError(Exception):
 @dataclass(frozen=True)
 class Region:
     path: Path                 # relative to the repository
-    pset: int
-    kind: str                  # "SOLUTION" or "EXPLANATION"
+    pset: int                  # STAFF_PSET for a STAFF region
+    kind: str                  # one of KINDS
     first: int                 # line of the BEGIN marker (1-based)
     last: int                  # line of the END marker
     indent: str                # the BEGIN marker's indentation
@@ -77,12 +81,12 @@ class _Patterns:
 def _patterns(open_: str, close: str) -> _Patterns:
     o = re.escape(open_)
     c = r"\s*" + re.escape(close) if close else ""
-    kinds = "|".join(KINDS)
+    which = r"(?:PSET (\d+) (SOLUTION|EXPLANATION)|(STAFF))"
     return _Patterns(
-        begin=re.compile(rf"^(\s*){o} BEGIN PSET (\d+) ({kinds})(?::\s*(.*?))?{c}\s*$"),
-        end=re.compile(rf"^\s*{o} END PSET (\d+) ({kinds}){c}\s*$"),
+        begin=re.compile(rf"^(\s*){o} BEGIN {which}(?::\s*(.*?))?{c}\s*$"),
+        end=re.compile(rf"^\s*{o} END {which}{c}\s*$"),
         stub=re.compile(rf"^(\s*){o} STUB:(?: (.*?))?{c}\s*$"),
-        loose=re.compile(rf"^\s*{o}\s*(?:(?:BEGIN|END)\s+PSET|STUB\b)", re.IGNORECASE),
+        loose=re.compile(rf"^\s*{o}\s*(?:(?:BEGIN|END)\s+(?:PSET|STAFF)|STUB\b)", re.IGNORECASE),
     )
 
 
@@ -108,19 +112,24 @@ def regions(path: Path, text: str, known_psets) -> list[Region]:
             if open_region:
                 raise MarkerError(f"{path}:{number}: BEGIN inside the region opened "
                                   f"at line {open_region[2]} (regions do not nest)")
-            pset, kind, what = int(begin.group(2)), begin.group(3), (begin.group(4) or "").strip()
-            if pset not in known_psets:
+            kind = begin.group(3) or begin.group(4)
+            pset = int(begin.group(2)) if begin.group(2) else STAFF_PSET
+            what = (begin.group(5) or "").strip()
+            if kind != "STAFF" and pset not in known_psets:
                 raise MarkerError(f"{path}:{number}: no pset {pset} in tools/psets.py")
             if kind == "SOLUTION" and not what:
                 raise MarkerError(f"{path}:{number}: a SOLUTION region needs ': what' "
                                   "(the student's TODO line)")
-            if kind == "EXPLANATION" and what:
-                raise MarkerError(f"{path}:{number}: an EXPLANATION region takes no ': what'")
+            if kind != "SOLUTION" and what:
+                raise MarkerError(f"{path}:{number}: a{'n' if kind[0] == 'E' else ''} {kind} "
+                                  "region takes no ': what'")
             open_region = [pset, kind, number, begin.group(1), what, [], []]
         elif end:
-            if not open_region or (int(end.group(1)), end.group(2)) != tuple(open_region[:2]):
-                raise MarkerError(f"{path}:{number}: END PSET {end.group(1)} {end.group(2)} "
-                                  "without a matching BEGIN")
+            end_kind = end.group(2) or end.group(3)
+            end_pset = int(end.group(1)) if end.group(1) else STAFF_PSET
+            if not open_region or (end_pset, end_kind) != tuple(open_region[:2]):
+                said = f"PSET {end_pset} {end_kind}" if end_kind != "STAFF" else "STAFF"
+                raise MarkerError(f"{path}:{number}: END {said} without a matching BEGIN")
             pset, kind, first, indent, what, stubs, body = open_region
             found.append(Region(path, pset, kind, first, number, indent, what,
                                 tuple(stubs), tuple(body)))
