@@ -20,9 +20,13 @@ struct rcu_cpu {
     struct rcu_head* cb_head = nullptr;  // callbacks, oldest first
     struct rcu_head** cb_tail = &cb_head;
     uint64_t cb_count = 0;
+    // Callbacks ever queued here by call_rcu, and ever run here by
+    // rcu_do_callbacks: rcu_barrier waits until the second reaches what the
+    // first was, so both must count every callback.
+    uint64_t cb_queued = 0, cb_invoked = 0;
     // statistics (read by tests and GDB: `p cpus[1].rcu`, grace-cpus)
     uint64_t gp_started = 0, gp_completed = 0, qs_reported = 0;
-    uint64_t cb_queued = 0, cb_invoked = 0, cb_high_water = 0;
+    uint64_t cb_high_water = 0;
     uint64_t longest_gp_ns = 0;
     uint64_t last_qs_gp = 0;             // the last GP this CPU reported a quiescent state to
     uint64_t last_qs_tick = 0;           // ...and this CPU's `ticks` when it did

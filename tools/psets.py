@@ -12,7 +12,7 @@ Course staff grade them by hand with the rubric (staff/N-NAME-rubric.md);
 
 Every test listed here must fail on the pset's handout (`make handout
 PSET=N`: the solution replaced by its stub) and pass on the solution tree;
-`make check` checks both (tests/check_handouts.py). A test that would pass
+`make check-psets` checks both (tests/check_handouts.py). A test that would pass
 on a stub proves nothing about the student's code and does not belong here.
 """
 
@@ -83,6 +83,10 @@ PSETS: dict[int, Pset] = {
         Graded("lock-rwlock-writer-4", 20),      # a writer is not starved by readers
         Graded("ls-hammer-rwlock-2", 30),        # sys_lsread/lswrite(LS_RWLOCK): no torn reads
         Graded("ls-hammer-rwlock-4", 30),
+    ), written=(
+        Written("Q1", 10),                       # the lock's state; what bounds a writer's wait
+        Written("Q2", 5),                        # why preemption goes off before the spin
+        Written("Q3", 5),                        # acquire and release on x86 and ARM
     )),
     2: Pset("RCU: read sections, quiescent states, synchronize_rcu, call_rcu",
             "psets/2-rcu.md", (
@@ -94,11 +98,23 @@ PSETS: dict[int, Pset] = {
         Graded("rcu-torture-2", 20),             # rcutorture: no reader sees a freed struct
         Graded("ls-hammer-rcu-2", 20),           # sys_lsread/lswrite(LS_RCU)
         Graded("ls-hammer-rcu-sync-2", 15),      # ... with writers in synchronize_rcu
+    ), written=(
+        Written("Q1", 10),                       # the full fence in rcu_note_qs
+        Written("Q2", 5),                        # why rcu_barrier needs its counters
+        Written("Q3", 5),                        # a quiescent state from an interrupt
+        Written("Q4", 5),                        # writers that pay for their reclamation
+        Written("Q5", 5),                        # measured: the QS in cpu::schedule
     )),
     3: Pset("hazard pointers, measured against RCU", "psets/3-hazard-pointers.md", (
         Graded("scheme-hazptr-sleep", 30),       # a protected struct survives a sleep
         Graded("ls-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
         Graded("ls-hammer-hazptr-4", 35),
+    ), written=(
+        Written("Q1", 10),                       # measured: the cost of a read
+        Written("Q2", 5),                        # measured: readers beside a writer
+        Written("Q3", 5),                        # measured: the fence
+        Written("Q4", 10),                       # store, fence, reload; the asymmetric variant
+        Written("Q5", 10),                       # hazard pointers or RCU?
     )),
     4: Pset("RCU-protected lists and the pid table", "psets/4-rcu-lists.md", (
         Graded("rculist-api-2", 25, concurrency=False),    # add/del_rcu under a reader standing on the node
