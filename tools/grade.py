@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The autograder: `make grade [PSET=N] [GRADE_JSON=path]`.
+"""The autograder: `make grade [PSET=N] [GRADE_JSON=path] [GRADESCOPE=path]
+[GRADE_TESTS=dir]`.
 
     python3 tools/grade.py [--pset N] [--runs R] [--jobs J] [--json PATH]
+                           [--gradescope PATH] [--tests DIR]
 
 Runs the tests of each problem set (the table in tools/psets.py) against the
 kernel in $GRACE_BUILD (default build/) and prints a score per test, per pset
@@ -14,10 +16,28 @@ and the console lines that say what went wrong (the lines a test's checks
 found, kernel FAILED lines, panics, RCU and TODO warnings); the whole
 console is kept in build/grade-logs/TEST.runK.log.
 
+Each pset's written answers (psets/N-NAME-answers.md, the `written` points
+of tools/psets.py) are listed as not graded automatically: the course staff
+grade them by hand, and they are in no total printed here.
+
 --json PATH (or the environment variable GRADE_JSON) also writes the results
-for course infrastructure: {"score", "total", "psets": {N: {"title", "doc",
-"score", "total", "tests": [{"name", "points", "max", "runs", "passed",
-"verdicts", "concurrency", "reason", "evidence", "log"}]}}}.
+for course infrastructure: {"score", "total", "written_total", "psets": {N:
+{"title", "doc", "score", "total", "answers", "written": [{"label",
+"points"}], "written_total", "tests": [{"name", "points", "max", "runs",
+"passed", "verdicts", "concurrency", "reason", "evidence", "log"}]}}}.
+--gradescope PATH writes Gradescope's results.json: {"score", "output",
+"tests": [{"name", "score", "max_score", "output"}]}, one entry per test.
+
+Grading with the course's pristine tests: --student DIR, run from a staff
+tree (the solution tree or the handout repository's checkout), copies the
+student tree DIR into DIR/build/grade-tree, replaces every path of
+psets.FROM_STAFF there (the tests, the test programs, the kernel's
+self-tests, the grader, the Makefile) by this tree's, as the handout has
+them (solution regions stubbed), builds it and grades it with this tree's
+grader: tests a student edited to pass count for nothing, and neither the
+student's Makefile nor their grade.py runs. --tests DIR (make grade
+GRADE_TESTS=dir) is the same from the student's tree, for a student who
+wants to grade as the staff will (their own Makefile starts it).
 
 Exit status: 0 when grading ran (whatever the score); 2 when it could not
 (kernel not built, unknown pset, QEMU missing).
@@ -33,6 +53,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -109,10 +131,12 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
             qemu.kill_all()
             raise
 
-    results = {"score": 0, "total": 0, "psets": {}}
+    results = {"score": 0, "total": 0, "written_total": 0, "psets": {}}
     for n in chosen:
         pset = psets.PSETS[n]
         entry = {"title": pset.title, "doc": pset.doc, "score": 0, "total": pset.total,
+                 "answers": pset.answers, "written_total": pset.written_total,
+                 "written": [{"label": w.label, "points": w.points} for w in pset.written],
                  "tests": []}
         for g in pset.tests:
             got = sorted(outcomes[(n, g.test)])
@@ -134,6 +158,7 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
         results["psets"][str(n)] = entry
         results["score"] += entry["score"]
         results["total"] += entry["total"]
+        results["written_total"] += entry["written_total"]
     return results
 
 
@@ -154,8 +179,106 @@ def print_report(results: dict) -> None:
                 except ValueError:
                     log = t["log"]
                 print(f"      log: {log}")
+        if entry["written"]:
+            items = ", ".join(f"{w['label']} {w['points']}" for w in entry["written"])
+            print(f"  written answers ({entry['answers']}: {items}): {entry['written_total']} "
+                  "points, not graded automatically")
         print(f"  pset {n}: {entry['score']}/{entry['total']}")
-    print(f"total: {results['score']}/{results['total']}")
+    written = results["written_total"]
+    print(f"total: {results['score']}/{results['total']}"
+          + (f" (and {written} points of written answers, not graded automatically)"
+             if written else ""))
+
+
+def gradescope(results: dict) -> dict:
+    """Gradescope's results.json for `results`: one test per graded test,
+    the written answers named in the top-level output."""
+    tests = []
+    for n, entry in results["psets"].items():
+        for t in entry["tests"]:
+            lines = [f"{t['passed']}/{t['runs']} runs passed"]
+            if t["reason"]:
+                lines += [t["reason"]] + [f"| {l}" for l in t["evidence"]] + [f"log: {t['log']}"]
+            tests.append({"name": f"pset {n}: {t['name']}", "score": t["points"],
+                          "max_score": t["max"], "output": "\n".join(lines)})
+    written = [f"pset {n}: {e['answers']} ({e['written_total']} points)"
+               for n, e in results["psets"].items() if e["written"]]
+    output = ("Written answers, graded by hand (not in this score): " + "; ".join(written)
+              if written else "")
+    return {"score": results["score"], "output": output, "tests": tests}
+
+
+# --- grading with the course's pristine tests (--tests DIR) --------------
+
+# Variables of the calling make that must not leak into another tree's build.
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("GRACE_BUILD", "BUILD", "MAKEFLAGS", "MAKELEVEL", "MFLAGS",
+                          "TESTS", "STRESS", "GRADE_JSON", "MAKEOVERRIDES")}
+NOT_COPIED = shutil.ignore_patterns(".git", "build", "build-*", "compile_commands.json",
+                                    "__pycache__")
+
+
+def copy_as_handed_out(staff: Path, rel: str, out: Path) -> None:
+    """Copy `rel` (a file or a directory) from the tree `staff` into `out`
+    as a student's handout has it: solution regions stubbed (nothing to do
+    when `staff` is a handout). The copies get new times, so that no object
+    built from the student's version of them is reused."""
+    import handout   # noqa: E402  (only this mode needs it)
+    src = staff / rel
+    files = [src] if src.is_file() else sorted(
+        p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for f in files:
+        name = f.relative_to(staff)
+        dest = out / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        text = handout.read_text(f)
+        if text is None:
+            shutil.copyfile(f, dest)
+        else:
+            dest.write_text(handout.strip(name, text, min(psets.PSETS), "student"))
+        shutil.copymode(f, dest)
+
+
+def pristine_tree(student: Path, staff: Path, out: Path) -> None:
+    """`out` = the tree `student` with every psets.FROM_STAFF path replaced
+    by `staff`'s, as handed out."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(student, out, ignore=NOT_COPIED, symlinks=True)
+    for rel in psets.FROM_STAFF:
+        target = out / rel
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        if (staff / rel).exists():
+            copy_as_handed_out(staff, rel.rstrip("/"), out)
+
+
+def grade_pristine(student: Path, staff: Path, argv: list[str], jobs: int) -> int:
+    """Grade the code of the tree `student` with the tests of the tree
+    `staff`, in student/build/grade-tree (or $GRACE_BUILD's, from the
+    student's own tree)."""
+    for tree, what in ((staff, "staff"), (student, "student")):
+        if not (tree / "tools" / "grade.py").is_file() or not (tree / "kernel").is_dir():
+            print(f"grade.py: {tree} is not a Grace tree (the {what}'s)", file=sys.stderr)
+            return 2
+    out = (qemu.BUILD_DIR if student == REPO else student / "build") / "grade-tree"
+    print(f"grade.py: the code of {student}, the tests of {staff}: {out}", flush=True)
+    import markers   # noqa: E402
+    try:
+        pristine_tree(student, staff, out)
+    except (OSError, UnicodeDecodeError, markers.MarkerError) as err:
+        print(f"grade.py: cannot assemble the grading tree: {err}", file=sys.stderr)
+        return 2
+    built = subprocess.run(["make", "-C", str(out), f"-j{max(jobs, 2)}", "-s", "all"],
+                           env=CLEAN_ENV, capture_output=True, text=True)
+    if built.returncode != 0:
+        print(f"grade.py: the student's code does not build with the staff's tests:\n"
+              f"{built.stdout[-3000:]}{built.stderr[-3000:]}", file=sys.stderr)
+        return 2
+    return subprocess.run([sys.executable, str(out / "tools" / "grade.py")] + argv,
+                          cwd=out, env=CLEAN_ENV).returncode
 
 
 def main(argv: list[str]) -> int:
@@ -168,6 +291,13 @@ def main(argv: list[str]) -> int:
                         help="QEMUs at once (default 2)")
     parser.add_argument("--json", metavar="PATH", default=os.environ.get("GRADE_JSON") or None,
                         help="also write the results as JSON (or GRADE_JSON=PATH)")
+    parser.add_argument("--gradescope", metavar="PATH",
+                        help="also write Gradescope's results.json")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--tests", metavar="DIR", type=Path,
+                       help="grade this tree's code with the tests of the staff tree DIR")
+    where.add_argument("--student", metavar="DIR", type=Path,
+                       help="grade the code of the student tree DIR with this tree's tests")
     ns = parser.parse_args(argv)
     chosen = ns.pset or sorted(psets.PSETS)
     unknown = [n for n in chosen if n not in psets.PSETS]
@@ -177,6 +307,13 @@ def main(argv: list[str]) -> int:
     if ns.runs < 1 or ns.jobs < 1:
         print("grade.py: --runs and --jobs must be at least 1", file=sys.stderr)
         return 2
+    if ns.tests or ns.student:
+        rest = [f"--pset={n}" for n in ns.pset or []] + [f"--runs={ns.runs}", f"--jobs={ns.jobs}"]
+        rest += [f"--json={Path(ns.json).resolve()}"] if ns.json else []
+        rest += [f"--gradescope={Path(ns.gradescope).resolve()}"] if ns.gradescope else []
+        if ns.tests:
+            return grade_pristine(REPO, ns.tests.resolve(), rest, ns.jobs)
+        return grade_pristine(ns.student.resolve(), REPO, rest, ns.jobs)
     registry = runner.load_tests()
     missing = [g.test for n in chosen for g in psets.PSETS[n].tests if g.test not in registry]
     if missing:
@@ -194,10 +331,11 @@ def main(argv: list[str]) -> int:
         print("\ngrade.py: interrupted", file=sys.stderr)
         return 130
     print_report(results)
-    if ns.json:
-        Path(ns.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(ns.json).write_text(json.dumps(results, indent=2) + "\n")
-        print(f"grade.py: results written to {ns.json}")
+    for path, data in ((ns.json, results), (ns.gradescope, ns.gradescope and gradescope(results))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(data, indent=2) + "\n")
+            print(f"grade.py: results written to {path}")
     return 0
 
 
