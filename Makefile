@@ -8,7 +8,8 @@
 #   make model         spin checks the model of RCU's grace periods (model/)
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
 #   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
-#   make handout PSET=N  the student tree for pset N (HANDOUT=dir)
+#   make submit        hand in a pset (PSET=N): psets/README.md
+#   make handout PSET=N  the student tree for pset N (HANDOUT=dir, HANDOUT_REPO=dir)
 
 NCPU ?= 2
 V ?= 0
@@ -51,7 +52,7 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_commands.json
-.PHONY: all deps run run-gdb gdb gdbinit check check-psets grade handout clean bench bench-linux test-lib model FORCE
+.PHONY: all deps run run-gdb gdb gdbinit check check-host check-psets grade handout submit clean bench bench-linux test-lib model FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
@@ -180,18 +181,28 @@ gdb:
 
 # --- testing -------------------------------------------------------------
 JOBS ?= 2
-check: all test-lib
+check: all test-lib check-host
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tools/abi.py > /dev/null && echo "abi: lib/abi.hh's tables parse"
-	$(Q)$(PYTHON) tests/test_handout.py
 	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory model)
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
-	$(if $(TESTS)$(REPEAT),,$(Q)$(PYTHON) tests/check_handouts.py --skip-full --jobs $(JOBS))
 
-# check-psets: each pset's handout builds, boots, keeps the earlier psets'
-# marks and scores zero on its own; and the solution scores full marks.
+# check-host: the host-side checks of the handouts (text only, seconds):
+# markers and allow-list, no answer in any handout, every name the
+# handout's text mentions exists, releases, pulls and submission refusals.
+check-host:
+	$(Q)$(PYTHON) tests/test_handout.py
+	$(Q)$(PYTHON) tests/check_leaks.py
+	$(Q)$(PYTHON) tests/check_names.py
+	$(Q)$(PYTHON) tests/test_release.py
+
+# check-psets (minutes; CI runs it after check): each pset's handout
+# builds, boots, keeps the earlier psets' marks and scores zero on its own,
+# the solution scores full marks, a hand-in's patch applies to its release,
+# and grading with the course's tests ignores a student's edited tests.
 check-psets: all
 	$(Q)$(PYTHON) tests/check_handouts.py --jobs $(JOBS)
+	$(Q)$(PYTHON) tests/check_grading.py --jobs $(JOBS)
 
 # model: the spin model checker explores every interleaving of the model of
 # RCU's grace periods (model/rcu.pml, docs/model.md), and shows that each
@@ -208,20 +219,27 @@ $(BUILD)/test_lib: lib/test_lib.cc lib/printf.cc lib/checksum.cc lib/printf.hh l
 	@mkdir -p $(@D)
 	$(Q)g++ -O2 -fno-builtin -Ilib lib/test_lib.cc lib/printf.cc lib/checksum.cc -o $@
 
-# --- course staff: problem sets (psets/*.md, points in tools/psets.py) ----
-#   make grade [PSET=N] [RUNS=R] [GRADE_JSON=path]   score sheet (+ JSON)
-#   make handout PSET=N [HANDOUT=dir]   the tree with pset N (and later)
-#                                       solutions replaced by stubs
+# --- problem sets (psets/README.md; course staff: staff/README.md) --------
+#   make grade [PSET=N] [RUNS=R] [GRADE_JSON=path] [GRADESCOPE=path]
+#              [GRADE_TESTS=dir]     score sheet (+ JSON); with the tests of
+#                                    the staff tree dir instead of these
+#   make submit [PSET=N]             build/submit/pset-N.tar.gz to hand in
+#   make handout PSET=N [HANDOUT=dir | HANDOUT_REPO=dir] [EARLIER=student|staff]
+#                                    the student tree, or a release commit
 PSET ?=
 RUNS ?=
 GRADE_JSON ?=
 grade: all
 	$(Q)$(PYTHON) tools/grade.py $(foreach n,$(PSET),--pset $(n)) $(if $(RUNS),--runs $(RUNS)) \
-	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON))
+	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON)) \
+	    $(if $(GRADESCOPE),--gradescope $(GRADESCOPE)) $(if $(GRADE_TESTS),--tests $(GRADE_TESTS))
+
+submit:
+	$(Q)$(PYTHON) tools/submit.py $(if $(PSET),--pset $(PSET))
 
 handout:
-	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir] [EARLIER=student|staff]   (staff/README.md)"; exit 2; }
-	$(Q)$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET)) $(if $(EARLIER),--earlier $(EARLIER))
+	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir | HANDOUT_REPO=dir] [EARLIER=student|staff]   (staff/README.md)"; exit 2; }
+	$(Q)$(if $(HANDOUT_REPO),$(PYTHON) tools/release.py $(PSET) $(HANDOUT_REPO),$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))) $(if $(EARLIER),--earlier $(EARLIER))
 
 clean:
 	rm -rf $(BUILD) compile_commands.json

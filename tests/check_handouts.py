@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""`make check`'s check of the problem sets (tools/psets.py):
+"""`make check-psets`: the problem sets (tools/psets.py) build and grade:
 
   - the solution tree scores full marks on every pset;
   - for each pset N, the handout that ships the staff's solutions of the
     earlier psets (`make handout PSET=N EARLIER=staff`) builds, boots,
-    keeps full marks on psets 1..N-1, and scores zero on pset N, with a
+    keeps full marks on the earlier psets, and scores zero on pset N, with a
     reason and console evidence for every lost test. (A handout that keeps
     the student's own code has the stubs of every pset: its code is the
     pset-1 handout's.)
@@ -13,8 +13,8 @@
 
 Each run here is a single run per test (`grade.py --runs 1`); `make grade`
 runs concurrency tests psets.RUNS times. --skip-full leaves out the grading
-of the solution tree (make check passes it when the suite it just ran
-already covered those tests). Handouts go to $GRACE_BUILD/handouts/pset-N.
+of the solution tree (when a `make check` just ran the same tests).
+Handouts go to $GRACE_BUILD/handouts/pset-N.
 Exit status 0 when everything holds, 1 otherwise.
 """
 
