@@ -112,6 +112,9 @@ def main(argv: list[str]) -> int:
                         help="do not grade the solution tree")
     parser.add_argument("--jobs", "-j", type=int, default=2)
     ns = parser.parse_args(argv)
+    if not handout.is_checkout():
+        print("psets: not a git checkout (a handout): handout check skipped")
+        return 0
     try:
         marked = handout.scan_all()
     except (handout.MarkerError, handout.HandoutError) as err:

@@ -292,13 +292,18 @@ def check_tree(tree: Tree, label: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     try:
-        marked = handout.scan_all()
+        marked = handout.scan_all() if handout.is_checkout() else {}
     except (handout.MarkerError, handout.HandoutError) as err:
         print(f"names: FAILED: {err}")
         return 1
     tests = set(subprocess.run([sys.executable, str(REPO / "tests" / "run.py"), "--list"],
                                capture_output=True, text=True, check=True).stdout.split())
-    solution = Tree({rel: handout.read_text(REPO / rel) for rel in handout.tracked_files()}, tests)
+    if handout.is_checkout():
+        files = handout.tracked_files()
+    else:
+        files = [p.relative_to(REPO) for p in REPO.rglob("*") if p.is_file()
+                 and not {"build", "__pycache__"} & set(p.relative_to(REPO).parts)]
+    solution = Tree({rel: handout.read_text(REPO / rel) for rel in files}, tests)
     problems = check_tree(solution, "this tree")
     for name, why in NOT_YET.items():
         if re.search(rf"\b{re.escape(name)}\b", solution.all_source):

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Host unit tests for the handout's solution markers and allow-list
-(tools/markers.py, tools/handout.py); run by make check."""
+(tools/markers.py, tools/handout.py), the psets' written work
+(tools/psets.py, the answers files and rubrics) and Gradescope's results
+(tools/grade.py); run by make check."""
 
 import sys
 
@@ -13,8 +15,13 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import grade  # noqa: E402
 import handout  # noqa: E402
 import markers  # noqa: E402
+import psets  # noqa: E402
+import submit  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
 
 SOURCE = """int a() {
     // BEGIN PSET 1 SOLUTION: compute a
@@ -124,6 +131,8 @@ class StripTest(unittest.TestCase):
         self.assertTrue(handout.ships(Path("psets/2-rcu.md"), 2))
 
     def test_the_tree_has_regions_for_every_pset(self):
+        if not handout.is_checkout():
+            self.skipTest("not a git checkout: a handout")
         found = {r.pset for rs in handout.scan_all().values() for r in rs if r.kind == "SOLUTION"}
         if not found:
             self.skipTest("a student handout: no solution regions")
@@ -177,12 +186,63 @@ class TreeTest(unittest.TestCase):
         self.assertIn("NOTES", str(caught.exception))
 
 
+class PsetsTest(unittest.TestCase):
+    """Each pset's questions are the same in tools/psets.py, the answers
+    file the student fills in and the staff's rubric."""
+
+    def headings(self, path: Path) -> list[str]:
+        return [m.group(1) for m in submit.HEADING_RE.finditer(path.read_text())]
+
+    def test_answers_files_match_the_table(self):
+        for n, p in psets.PSETS.items():
+            answers = REPO / p.answers
+            if not (REPO / p.doc).is_file():
+                continue                     # not released in this tree
+            self.assertTrue(answers.is_file(), f"pset {n}: no {p.answers}")
+            heads = self.headings(answers)
+            labels = [submit.QUESTION_RE.match(h).group(1) for h in heads
+                      if submit.QUESTION_RE.match(h)]
+            self.assertEqual(labels, [w.label for w in p.written], p.answers)
+            self.assertIn("Collaboration and sources", heads, p.answers)
+            text = answers.read_text()
+            self.assertEqual(text.count(submit.PLACEHOLDER), len(p.written) + 1, p.answers)
+            with self.assertRaises(submit.Refused):
+                submit.check_answers(text, p.answers)      # the template is refused
+
+    def test_rubrics_match_the_table(self):
+        if not (REPO / "staff").is_dir():
+            self.skipTest("a student handout: no staff/")
+        for n, p in psets.PSETS.items():
+            rubric = REPO / p.rubric
+            self.assertTrue(rubric.is_file(), f"pset {n}: no {p.rubric}")
+            labels = [submit.QUESTION_RE.match(h).group(1) for h in self.headings(rubric)
+                      if submit.QUESTION_RE.match(h)]
+            self.assertEqual(labels, [w.label for w in p.written], p.rubric)
+
+    def test_gradescope_results_add_up(self):
+        results = {"score": 30, "total": 50, "written_total": 5, "psets": {"1": {
+            "title": "t", "doc": "d", "score": 30, "total": 50, "answers": "a.md",
+            "written_total": 5, "written": [{"label": "Q1", "points": 5}],
+            "tests": [{"name": "x", "points": 30, "max": 30, "runs": 3, "passed": 3,
+                       "verdicts": [], "concurrency": True, "reason": "", "evidence": [],
+                       "log": ""},
+                      {"name": "y", "points": 0, "max": 20, "runs": 1, "passed": 0,
+                       "verdicts": [], "concurrency": True, "reason": "FAIL: no",
+                       "evidence": ["line"], "log": "l"}]}}}
+        out = grade.gradescope(results)
+        self.assertEqual(out["score"], 30)
+        self.assertEqual(sum(t["score"] for t in out["tests"]), 30)
+        self.assertEqual(sum(t["max_score"] for t in out["tests"]), 50)
+        self.assertIn("FAIL: no", out["tests"][1]["output"])
+        self.assertIn("a.md (5 points)", out["output"])
+
+
 if __name__ == "__main__":
     stream = io.StringIO()
     suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c)
-                               for c in (StripTest, TreeTest))
+                               for c in (StripTest, TreeTest, PsetsTest))
     result = unittest.TextTestRunner(stream=stream, verbosity=0).run(suite)
     if not result.wasSuccessful():
         print(stream.getvalue())
         sys.exit(1)
-    print(f"handout: {result.testsRun} marker and allow-list unit tests passed")
+    print(f"handout: {result.testsRun} unit tests of markers, allow-list, psets and results passed")

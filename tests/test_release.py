@@ -68,7 +68,7 @@ class ReleaseTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if not handout.scan_all():
+        if not handout.is_checkout() or not handout.scan_all():
             raise unittest.SkipTest("a student handout: nothing to release")
         cls.tmp = tempfile.TemporaryDirectory()
         cls.dir = Path(cls.tmp.name)

@@ -80,6 +80,12 @@ def under(rel: str, prefixes) -> bool:
     return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in prefixes)
 
 
+def is_checkout(root: Path = REPO) -> bool:
+    """Whether `root` is a git checkout (a handout written as a plain
+    directory is not: it has no regions, and its checks have nothing to do)."""
+    return (root / ".git").exists()
+
+
 def tracked_files(root: Path = REPO) -> list[Path]:
     """The files git tracks in `root` (relative paths). Untracked files never
     ship: a staff note left in the tree must not reach students."""
