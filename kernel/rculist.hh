@@ -68,7 +68,7 @@
 // found it after the grace period began.
 //
 // STUB: // (The rules for deleting and reusing an entry: your answers to the
-// STUB: // written questions in psets/4-rcu-lists.md.)
+// STUB: // written questions, psets/4-rcu-lists-answers.md.)
 // END PSET 4 SOLUTION
 //
 // THE HASH TABLE. rcu_hash_table is an array of RCU lists (buckets) and one

@@ -17,8 +17,8 @@ What counts as a secret, region by region (SOLUTION and EXPLANATION alike):
   - each line, normalized (markers.normalize: comment leaders, list and
     table markup and extra whitespace removed), unless it says nothing by
     itself (markers.trivial: `}`, `return 0;`, `#endif`; or shorter than
-    LINE_MIN), it is one of the region's own STUB lines (the handout has
-    those), or it is the kernel's vocabulary: text that the tree outside
+    LINE_MIN), it is a STUB line of a region the handout stubs (the handout
+    prints those), or it is the kernel's vocabulary: text that the tree outside
     every region uses in the region's own file or in VOCABULARY_FILES other
     files, such as `preempt_disable();`, `irq_guard g;` or `delete old;`.
     A secret of SUBSTRING_MIN characters or more leaks when it appears
@@ -175,10 +175,11 @@ def secrets(chosen: list[markers.Region], outside: Outside) -> dict:
     """{secret: region} for the chosen regions: their lines, and the pairs
     their first and last lines make with the given lines around them."""
     found = {}
+    printed = {markers.normalize(s) for r in chosen for s in r.stubs}
     for r in chosen:
         stubs = {markers.normalize(s) for s in r.stubs}
         body = [n for n in (markers.normalize(l) for l in r.body) if n and not markers.trivial(n)]
-        candidates = [line for line in body if line not in stubs and len(line) >= LINE_MIN]
+        candidates = [line for line in body if line not in printed and len(line) >= LINE_MIN]
         above, below = outside.neighbours(r)
         if body and above and body[0] not in stubs:
             candidates.append((above, body[0]))

@@ -121,5 +121,10 @@ PSETS: dict[int, Pset] = {
         Graded("rculist-hash-2", 25, concurrency=False),   # lookups take no lock; remove under a reader
         Graded("rculist-torture-2", 25),         # readers on every CPU walk while writers churn
         Graded("rculist-torture-4", 25),
+    ), written=(
+        Written("Q1", 5),                        # why del_rcu leaves next alone
+        Written("Q2", 5),                        # stepping to a deleted successor
+        Written("Q3", 5),                        # when an entry may be freed or reused
+        Written("Q4", 5),                        # a name changed in place
     )),
 }
