@@ -47,6 +47,9 @@ struct boot_options {
     bool ls_sync = false;
     bool hazptr_asym = false;
     bool gdb = false;
+    unsigned trace = 0;          // trace classes (kernel/trace.hh: TC_rcu | ...)
+    unsigned trace_buf = 4096;
+    unsigned trace_port = 1;
     const char* init = "sh";     // the first process (after "--") and its arguments
     int init_argc = 0;
     const char* init_argv[16] = {};

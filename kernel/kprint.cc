@@ -8,11 +8,14 @@
 //              line per CPU, the "rcu: ..." line of rcu_print_state() and
 //              the process table
 //   tests      the registered self-tests with their descriptions (`ktest --list`)
+//   trace      the trace buffers' events not printed yet (kernel/trace.hh; the
+//              shell's `trace`); recording goes on afterwards
 // Any other name is -EINVAL. Every table is safe to print at any time, from
 // any process: each takes the locks or the read section its data needs.
 #include "proc.hh"
 #include "initfs.hh"
 #include "ktest/ktest.hh"
+#include "trace.hh"
 
 namespace {
 // print_programs(): the names of the boot image's programs on one line
@@ -55,6 +58,7 @@ constexpr table tables[] = {
     {"processes", proc_dump},
     {"state", print_state},
     {"tests", ktest_print_list},
+    {"trace", [] { trace_dump("request", false); }},
 };
 }
 

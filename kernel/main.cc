@@ -8,6 +8,7 @@
 #include "console.hh"
 #include "kalloc.hh"
 #include "multiboot.hh"
+#include "trace.hh"
 
 extern "C" uint64_t boot_pml4[];
 extern "C" void (*__init_array_start[])();
@@ -28,6 +29,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t mbi_pa) {
     lapic_init();                              // this CPU's interrupt controller
     ncpu = acpi_find_cpus();                   // the CPUs the firmware lists
     clock_calibrate();                         // TSC and APIC timer rates: clock_ns()
+    trace_init();                              // event buffers, if the boot options ask
     ioapic_init();                             // device interrupts...
     ioapic_route(4, INT_IRQ0 + 4, 0);          // ...the serial port's to CPU 0
     console_enable_input();

@@ -2,23 +2,28 @@
 // parsed from the kernel command line into `kopts` (kernel.hh).
 //
 // Every option is one row of OPTIONS below: its name, the field it sets,
-// the values it accepts and what it means. A new option is a new field in
+// the values it accepts (a number range, 0/1, or a list of names) and what
+// it means. A new option is a new field in
 // boot_options and a new row here; `options=help` on the command line
 // prints the table.
 #include "kernel.hh"
 #include "printf.hh"
+#include "trace.hh"
 
 boot_options kopts;
 
 namespace {
-// One boot option: `name=value` sets `*flag` (0 or 1) or `*number`
-// (within [min, max]).
+// One boot option: `name=value` sets `*flag` (0 or 1), `*number` (within
+// [min, max]) or, for an option with `names`, the bits of `*number` named
+// by a comma-separated list of names (bit i is names[i]; `all` sets every
+// bit, `none` none).
 struct option {
     const char* name;
     bool* flag;
     unsigned* number;
     long min, max;
     const char* meaning;
+    const char* const* names = nullptr;   // nullptr-terminated
 };
 
 constexpr option OPTIONS[] = {
@@ -28,15 +33,43 @@ constexpr option OPTIONS[] = {
     {"ls_sync", &kopts.ls_sync, nullptr, 0, 1, "LS_RCU writers wait in synchronize_rcu instead of call_rcu"},
     {"hazptr_asym", &kopts.hazptr_asym, nullptr, 0, 1, "hazard pointers: the fence-free read side"},
     {"gdb", &kopts.gdb, nullptr, 0, 1, "a panic halts every CPU and QEMU stays up for GDB"},
+    {"trace", nullptr, &kopts.trace, 0, 0, "record these events per CPU (kernel/trace.hh)", TRACE_CLASS_NAMES},
+    {"trace_buf", nullptr, &kopts.trace_buf, 16, 262144, "events kept per CPU while tracing"},
+    {"trace_port", nullptr, &kopts.trace_port, 1, 2, "trace dumps go to the console (1) or COM2 (2)"},
 };
+
+// parse_names(value, names, &bits): a comma-separated list of names (or
+// `all`, `none`) as bits; false if a name is unknown.
+bool parse_names(const char* value, const char* const* names, unsigned* bits) {
+    unsigned v = 0;
+    while (*value) {
+        const char* end = strchr(value, ',');
+        size_t n = end ? size_t(end - value) : strlen(value);
+        bool found = false;
+        if (n == 3 && strncmp(value, "all", 3) == 0) {
+            for (unsigned i = 0; names[i]; ++i) v |= 1u << i;
+            found = true;
+        } else if (n == 4 && strncmp(value, "none", 4) == 0) {
+            found = true;
+        }
+        for (unsigned i = 0; names[i] && !found; ++i) {
+            found = strlen(names[i]) == n && strncmp(value, names[i], n) == 0;
+            if (found) v |= 1u << i;
+        }
+        if (!found || n == 0) return false;
+        value += n + (end ? 1 : 0);
+    }
+    *bits = v;
+    return true;
+}
 
 // set_option(key, value): apply one `key=value`; false if no option takes it.
 bool set_option(const char* key, const char* value) {
-    long v = 0;
-    if (!parse_long(value, &v)) return false;
     for (const option& o : OPTIONS) {
         if (strcmp(key, o.name) != 0) continue;
-        if (v < o.min || v > o.max) return false;
+        if (o.names) return parse_names(value, o.names, o.number);
+        long v = 0;
+        if (!parse_long(value, &v) || v < o.min || v > o.max) return false;
         if (o.flag) *o.flag = v != 0;
         else *o.number = unsigned(v);
         return true;
@@ -47,9 +80,16 @@ bool set_option(const char* key, const char* value) {
 void print_options() {
     console_printf("grace: boot options (OPTS=\"name=value ...\"):\n");
     for (const option& o : OPTIONS) {
-        char range[32];
-        snprintf(range, sizeof(range), "%ld..%ld", o.min, o.max);
-        console_printf("  %-14s %-12s %s\n", o.name, range, o.meaning);
+        char range[48];
+        size_t n = 0;
+        if (o.names) {
+            for (unsigned i = 0; o.names[i]; ++i) {
+                n += snprintf(range + n, sizeof(range) - n, "%s%s", i ? "," : "", o.names[i]);
+            }
+        } else {
+            snprintf(range, sizeof(range), "%ld..%ld", o.min, o.max);
+        }
+        console_printf("  %-14s %-14s %s\n", o.name, range, o.meaning);
     }
 }
 }

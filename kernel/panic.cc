@@ -8,6 +8,7 @@
 #include "console.hh"
 #include "apic.hh"
 #include "printf.hh"
+#include "trace.hh"
 #include <stdarg.h>
 #include <atomic>
 
@@ -90,6 +91,7 @@ static void stop_other_cpus() {
 // stay up so that GDB can attach and look at it: this CPU halts for good,
 // like the others, which stop_other_cpus already halted.
 [[noreturn]] static void panic_stop() {
+    trace_dump("panic", true);         // the events that led here, if tracing
     if (!kopts.gdb) {
         console_printf("grace: power off: kernel panic\n");
         power_off(2);

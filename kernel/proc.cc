@@ -19,6 +19,7 @@
 #include "kalloc.hh"
 #include "initfs.hh"
 #include "apic.hh"
+#include "trace.hh"
 #include <new>
 
 spinlock proc_tree_lock;
@@ -354,6 +355,7 @@ void proc_start_init(const char* name, int argc, const char* const* argv) {
 void proc_exit(int status) {
     proc* p = current();
     if (p == init_proc) {
+        trace_dump("exit", true);
         console_printf("grace: power off: init exited with status %d\n", status);
         power_off(status == 0 ? 0 : 1);
     }
