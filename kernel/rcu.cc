@@ -76,6 +76,7 @@
 #include "sched.hh"
 #include "apic.hh"
 #include "kalloc.hh"
+#include "trace.hh"
 
 bool rcu_busted = false;
 
@@ -116,6 +117,7 @@ void count_qs(cpu* c, uint64_t seq) {
     ++c->rcu.qs_reported;
     c->rcu.last_qs_gp = (seq + 1) / 2;
     c->rcu.last_qs_tick = c->ticks;
+    TRACE(qs, (seq + 1) / 2, 0, trace_qs_site(c));
 }
 
 // complete_gp_locked(caller_quiescent): the last quiescent state of the
@@ -127,6 +129,7 @@ void complete_gp_locked(bool caller_quiescent) {
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
     ++s.gp_completed;
+    TRACE(gp_end, (rcu_state.gp_seq.load() + 1) / 2);
     rcu_state.gp_seq.fetch_add(1);         // even: no GP running
     rcu_state.gp_wq.wake_all();
     if (rcu_state.gp_seq_needed > rcu_state.gp_seq.load()) start_gp_locked(caller_quiescent);
@@ -142,6 +145,7 @@ void start_gp_locked(bool caller_quiescent) {
         // Idle CPUs (dynticks even) are already quiescent for this GP.
         if (cpus[i].rcu.dynticks.load(std::memory_order_seq_cst) & 1) mask |= uint64_t(1) << i;
     }
+    TRACE(gp_start, (rcu_state.gp_seq.load() + 1) / 2, mask);
     if (caller_quiescent && (mask & (uint64_t(1) << this_cpu()->index))) {
         mask &= ~(uint64_t(1) << this_cpu()->index);
         count_qs(this_cpu(), rcu_state.gp_seq.load());
@@ -154,6 +158,7 @@ void start_gp_locked(bool caller_quiescent) {
 [[maybe_unused]] void request_gp(uint64_t s) {
     if (gp_done(s)) return;
     spinlock_guard g(rcu_state.lock);
+    if (s > rcu_state.gp_seq_needed) TRACE(gp_request, s / 2);
     rcu_state.gp_seq_needed = max(rcu_state.gp_seq_needed, s);
     if (!(rcu_state.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
 }
@@ -168,6 +173,7 @@ void stall_check() {
     if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
     uint64_t mask = rcu_state.qs_pending.load();
     rcu_stall_reports.fetch_add(1);
+    TRACE(stall, seq / 2 + 1, mask);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
     for (int i = 0; i < ncpu; ++i) {
@@ -203,7 +209,7 @@ void rcu_note_qs() {
 void rcu_tick(bool quiescent) {
     cpu* c = this_cpu();
     if (quiescent) {
-        rcu_note_qs();
+        rcu_note_qs_from(qs_from::tick);
     } else if (rcu_state.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index)) {
         c->need_resched = 1;          // the outermost rcu_read_unlock will schedule
     }
@@ -225,12 +231,14 @@ void rcu_irq_exit() {
     }
 }
 void rcu_idle_enter() {
+    TRACE0(idle_enter);
     assert(this_cpu()->rcu.dynticks.load() & 1);
     this_cpu()->rcu.dynticks.fetch_add(1);
 }
 void rcu_idle_exit() {
     assert(!(this_cpu()->rcu.dynticks.load() & 1));
     this_cpu()->rcu.dynticks.fetch_add(1);
+    TRACE0(idle_exit);
 }
 
 // memory_low(): free pages are under twice the kernel's reserve, so what
@@ -241,7 +249,9 @@ void rcu_idle_exit() {
 void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
     head->fn = fn;
     head->next = nullptr;
+    TRACE(call_rcu, uintptr_t(head), snap() / 2);
     if (rcu_busted) {                 // the deliberately broken variant
+        TRACE(cb_invoke, uintptr_t(head), 0);
         fn(head);
         return;
     }
@@ -301,8 +311,10 @@ void rcu_do_callbacks() {
             r.cb_count -= n;
         }
         if (!ready) break;
+        TRACE(cb_batch, n);
         while (ready) {
             rcu_head* next = ready->next;
+            TRACE(cb_invoke, uintptr_t(ready), ready->gp_needed / 2);
             ready->fn(ready);
             ready = next;
         }
@@ -316,11 +328,12 @@ void synchronize_rcu() {
         panic("synchronize_rcu() inside an RCU read section or with preemption disabled "
               "(count %u), called from %s", preempt_count(), caller_name(__builtin_return_address(0)));
     }
+    trace_sync_guard traced(false, [] { return snap() / 2; });
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: wait for a full grace period from now
     uint64_t s = snap();
     request_gp(s);
-    rcu_note_qs();                    // this CPU is quiescent right now
+    rcu_note_qs_from(qs_from::sync);  // this CPU is quiescent right now
     wait_until(rcu_state.gp_wq, [&] { return gp_done(s); });
     // STUB: PSET_TODO(2, "synchronize_rcu");   // returns at once: no grace period
     // END PSET 2 SOLUTION
@@ -331,13 +344,14 @@ void synchronize_rcu_expedited() {
         panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %s",
               preempt_count(), caller_name(__builtin_return_address(0)));
     }
+    trace_sync_guard traced(true, [] { return snap() / 2; });
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: a grace period, hurried along with IPIs (optional part)
     uint64_t s = snap();
     request_gp(s);
     uint64_t prodded_seq = 0, prodded_at = 0;
     while (!gp_done(s)) {
-        rcu_note_qs();
+        rcu_note_qs_from(qs_from::expedited);
         uint64_t seq = rcu_state.gp_seq.load();
         uint64_t now = clock_ns();
         if (seq != prodded_seq || now - prodded_at > 200000) {
@@ -349,6 +363,7 @@ void synchronize_rcu_expedited() {
             for (int i = 0; i < ncpu; ++i) {
                 if (i != me && (mask & (uint64_t(1) << i))) lapic_send_ipi(i, INT_IPI_RESCHED);
             }
+            TRACE(exp_ipi, mask & ~(uint64_t(1) << me));
             prodded_seq = seq;
             prodded_at = now;
         }

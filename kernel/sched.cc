@@ -31,6 +31,7 @@
 #include "vm.hh"
 #include "apic.hh"
 #include "kalloc.hh"
+#include "trace.hh"
 
 extern "C" proc* switch_stacks(proc* prev, uintptr_t* save_rsp, uintptr_t new_rsp);
 extern "C" void task_first_entry();
@@ -119,7 +120,7 @@ void cpu::schedule(bool preempted) {
     ++schedule_count;
     need_resched = 0;
     // BEGIN PSET 2 SOLUTION: a CPU that switches tasks is in a quiescent state
-    rcu_note_qs();
+    rcu_note_qs_from(qs_from::schedule);
     // END PSET 2 SOLUTION
 
     // A task that marked itself BLOCKED but was preempted before it called
@@ -168,6 +169,7 @@ void cpu::schedule(bool preempted) {
     if (rdcr3() != kva2pa(pt)) wrcr3(kva2pa(pt));
     assert(!migrating);
     if (migrate) migrating = prev;
+    TRACE(sched_switch, next->pid, trace_pack(next->name), uint32_t(prev->pid));
     proc* from = switch_stacks(prev, &prev->saved_rsp, next->saved_rsp);
     schedule_tail(from);
 }
@@ -310,7 +312,7 @@ void idle_loop() {
             sti();
             continue;
         }
-        rcu_note_qs();
+        rcu_note_qs_from(qs_from::idle);
         if (rcu_cpu_has_work()) {
             sti();
             rcu_do_callbacks();

@@ -9,6 +9,7 @@
 #include "apic.hh"
 #include "console.hh"
 #include "tickhook.hh"
+#include "trace.hh"
 
 void panic_trap(regstate* r, const char* what);
 
@@ -56,7 +57,7 @@ extern "C" void trap_dispatch(regstate* r) {
     case INT_IPI_RESCHED:
         lapic_eoi();
         c->need_resched = 1;
-        if (preemptible) rcu_note_qs();
+        if (preemptible) rcu_note_qs_from(qs_from::ipi);
         break;
     case INT_IPI_CALL: {
         lapic_eoi();

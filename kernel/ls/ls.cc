@@ -5,6 +5,7 @@
 #include "proc.hh"
 #include "vm.hh"
 #include "kalloc.hh"
+#include "trace.hh"
 
 extern "C" const ls_scheme* const __ls_schemes_start[];
 extern "C" const ls_scheme* const __ls_schemes_end[];
@@ -60,7 +61,10 @@ const ls_scheme* ls_find(int id) {
 long sys_lsread(uint64_t scheme, uint64_t len) {
     const ls_scheme* s = scheme < LS_NSCHEMES ? schemes[scheme] : nullptr;
     if (!s || len > LS_SIZE) return -EINVAL;
-    return s->read(len);
+    TRACE(read_begin, trace_pack(s->name), 0, uint32_t(current()->pid));
+    long r = s->read(len);
+    TRACE(read_end, trace_pack(s->name), 0, uint32_t(current()->pid));
+    return r;
 }
 
 // sys_lswrite: the user's bytes are copied into the kernel before the
