@@ -66,6 +66,7 @@ void help() {
            "  ls            list the programs in the boot image\n"
            "  ps            list the processes (sys_procinfo on every pid)\n"
            "  state         the kernel's view of its CPUs, RCU and processes\n"
+           "  trace         print the events traced since the last `trace` (boot option trace=...)\n"
            "  exit [N]      leave the shell (as process 1: power off) with status N\n"
            "  cpu [N]       show the CPU the shell runs on, or pin it to CPU N (-1: unpin)\n"
            "  NAME ARGS...  run program NAME with arguments; a final & runs it in the background\n");
@@ -153,6 +154,8 @@ void execute(char* line) {
         if (sys_kprint("programs") < 0) printf("sh: ls: the kernel cannot list programs\n");
     } else if (strcmp(argv[0], "state") == 0) {
         if (sys_kprint("state") < 0) printf("sh: state: the kernel cannot print its state\n");
+    } else if (strcmp(argv[0], "trace") == 0) {
+        if (sys_kprint("trace") < 0) printf("sh: trace: the kernel cannot print its trace\n");
     } else if (strcmp(argv[0], "exit") == 0) {
         long status = 0;
         if (argc > 1 && !parse_long(argv[1], &status)) {
