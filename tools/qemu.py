@@ -2,7 +2,7 @@
 """Launch the Grace kernel under QEMU -- the one place that knows how.
 
     python3 tools/qemu.py [--ncpu N] [--timeout S] [--gdb PORT] [--log FILE]
-        [--opt key=value ...] [--interactive] [--quiet] [--dry-run]
+        [--opt key=value ...] [--serial2 FILE] [--interactive] [--quiet] [--dry-run]
         [--kernel build/kernel.bin] [--syms build/kernel.sym] [-- PROG [ARGS...]]
 
 The kernel command line is "grace OPTS -- PROG ARGS" (no PROG: the shell
@@ -12,8 +12,9 @@ after --timeout seconds (default 60, 0 = none; default 0 with --gdb or
 --interactive).  --interactive puts the serial port on the terminal (Ctrl-a
 x quits); --gdb PORT starts halted for `target remote :PORT` and adds the
 boot option gdb=1 (a kernel panic then halts the machine instead of
-ending QEMU, so GDB can still look at it); --dry-run prints the QEMU
-command.  Diagnostics ("qemu.py: ...") go to stderr.
+ending QEMU, so GDB can still look at it); --serial2 FILE writes the
+second serial port (COM2: trace dumps with the boot option trace_port=2)
+to FILE; --dry-run prints the QEMU command.  Diagnostics ("qemu.py: ...") go to stderr.
 
 Exit status (the kernel writes v to port 0xf4; QEMU exits (v<<1)|1):
     0      first process exited 0 (QEMU 1)
@@ -111,11 +112,13 @@ def machine_args(ncpu: int) -> list[str]:
 
 def build_command(ncpu: int, prog: str | None = None, args=(), opts=(), *,
                   kernel=DEFAULT_KERNEL, syms=DEFAULT_SYMS,
-                  interactive: bool = False, gdb: int | None = None) -> list[str]:
+                  interactive: bool = False, gdb: int | None = None,
+                  serial2=None) -> list[str]:
     """Return the QEMU argv.  Raises ValueError on bad arguments.
 
     With `gdb` (a TCP port) QEMU starts stopped, waiting for GDB there, and
-    the kernel gets the boot option gdb=1: a panic leaves QEMU running."""
+    the kernel gets the boot option gdb=1: a panic leaves QEMU running.
+    With `serial2` (a path) the second serial port writes to that file."""
     if not isinstance(ncpu, int) or not 1 <= ncpu <= 255:
         raise ValueError(f"ncpu must be an integer in 1..255, got {ncpu!r}")
     opts = list(opts)
@@ -129,6 +132,10 @@ def build_command(ncpu: int, prog: str | None = None, args=(), opts=(), *,
         cmd += ["-serial", "mon:stdio"]
     else:
         cmd += ["-serial", "stdio", "-monitor", "none"]
+    if serial2 is not None:
+        if "," in str(serial2):
+            raise ValueError(f"serial2 path {serial2!r} contains a comma (QEMU splits on them)")
+        cmd += ["-serial", f"file:{serial2}"]
     if gdb is not None:
         cmd += ["-S", "-gdb", f"tcp:127.0.0.1:{int(gdb)}"]
     return cmd
@@ -246,7 +253,7 @@ def _pump(stream, chunks: list[bytes], sinks: list) -> None:
 def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
         log_path=None, quiet: bool = True, *, kernel=DEFAULT_KERNEL,
         syms=DEFAULT_SYMS, gdb: int | None = None, input: str | None = None,
-        on_start=None) -> Result:
+        on_start=None, serial2=None) -> Result:
     """Boot the kernel non-interactively and wait for it to power off.
 
     `input`, if given, is typed on the serial console a line at a time,
@@ -255,11 +262,14 @@ def run(ncpu: int, prog: str | None, args, opts, timeout: float | None,
     GDB uses it to see whether QEMU is still up, and to end it).
 
     Streams the console to stdout unless `quiet`, and to `log_path` if
-    given.  timeout None or 0 means no limit.  Raises ValueError on bad
+    given; `serial2` names the file the second serial port writes (its
+    directory is created).  timeout None or 0 means no limit.  Raises ValueError on bad
     arguments and FileNotFoundError if the kernel or symbol file is
     missing; never raises for anything the guest does."""
     cmd = build_command(ncpu, prog, args, opts, kernel=kernel, syms=syms,
-                        gdb=gdb)
+                        gdb=gdb, serial2=serial2)
+    if serial2 is not None:
+        Path(serial2).parent.mkdir(parents=True, exist_ok=True)
     for path in (kernel, syms):
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path} not found: run 'make' first")
@@ -330,6 +340,7 @@ def _parse_cli(argv: list[str]) -> argparse.Namespace:
     add("--timeout", type=float, metavar="S", help="0 = none; default 60")
     add("--gdb", type=int, metavar="PORT")
     add("--log", metavar="FILE")
+    add("--serial2", metavar="FILE")
     add("--opt", action="append", default=[], metavar="KEY=VALUE")
     for flag in ("--interactive", "--quiet", "--dry-run"):
         add(flag, action="store_true")
@@ -344,7 +355,7 @@ def _parse_cli(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     ns = _parse_cli(sys.argv[1:] if argv is None else argv)
-    common = dict(kernel=ns.kernel, syms=ns.syms, gdb=ns.gdb)
+    common = dict(kernel=ns.kernel, syms=ns.syms, gdb=ns.gdb, serial2=ns.serial2)
     try:
         cmd = build_command(ns.ncpu, ns.prog, ns.args, ns.opt,
                             interactive=ns.interactive, **common)
@@ -358,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(path).is_file():
             print(f"qemu.py: {path} not found: run 'make' first", file=sys.stderr)
             return 2
+    if ns.serial2:
+        Path(ns.serial2).parent.mkdir(parents=True, exist_ok=True)
     if ns.gdb is not None:
         print(f"qemu.py: waiting for gdb: target remote 127.0.0.1:{ns.gdb}",
               file=sys.stderr, flush=True)
