@@ -3,6 +3,7 @@
 #   make               build the kernel and every program
 #   make run           boot to the shell (quit: Ctrl-a x)
 #   make run-NAME      boot with program NAME as process 1 (ARGS="a b", NCPU=N)
+#   make trace-NAME    the same, traced: build/trace/NAME.json and NAME.svg
 #   make run-gdb[-NAME], make gdb   debug with GDB (two terminals)
 #   make check         the test suite (TESTS=pattern, STRESS=1)
 #   make model         spin checks the model of RCU's grace periods (model/)
@@ -141,6 +142,13 @@ run: all
 
 run-%: all
 	$(Q)$(PYTHON) tools/qemu.py --timeout $(TIMEOUT) $(QEMU_OPTS) -- $* $(ARGS)
+
+# trace-NAME: run-NAME with the kernel's event tracing on (kernel/trace.hh;
+# OPTS="trace=rcu" picks the classes); writes build/trace/NAME.json (open it
+# in ui.perfetto.dev or chrome://tracing) and NAME.svg (tools/trace.py).
+trace-%: all
+	$(Q)$(PYTHON) tools/trace.py run --ncpu $(NCPU) --timeout $(TIMEOUT) \
+	    $(foreach o,$(OPTS),--opt $(o)) --out $(BUILD)/trace/$* -- $* $(ARGS)
 
 # --- debugging with GDB (docs/gdb.md) ------------------------------------
 # run-gdb-NAME starts QEMU stopped, GDB stub on 127.0.0.1:GDBPORT (a port
