@@ -1,4 +1,4 @@
-"""Grace's GDB commands: grace-cpus, grace-ps, grace-rcu, grace-ls.
+"""Grace's GDB commands: grace-cpus, grace-ps, grace-rcu, grace-ls, grace-trace.
 
 build/gdbinit loads this file (`make gdb`); by hand:
 
@@ -19,12 +19,18 @@ symbols of build/kernel.elf, with GDB's Python API only, and prints them:
                  what waits to be reclaimed, all found through the kernel's
                  registry of schemes (kernel/ls/ls.hh: each ls_scheme says
                  where its struct is and counts what waits)
+    grace-trace [N]  the newest N (default 20) events of every CPU's trace
+                 buffer (boot option trace=...), in the lines the kernel's
+                 own dump prints (kernel/trace.cc), even when the kernel
+                 cannot print them any more: after a panic, in a stall
 
 The kernel prints the same state itself with sys_kprint("state") (and `ps` in
 the shell); tests/tests_gdb.py checks that the two agree. GDB reads the
 structures without taking the kernel's locks: with every CPU stopped that
 is safe, but a CPU stopped in the middle of an update shows it half done.
 """
+
+import struct
 
 import gdb
 
@@ -433,7 +439,97 @@ bytes, and what the scheme has removed but not yet reclaimed."""
             print(f"{'':<9} waiting to be reclaimed: {ls_waiting(scheme)}")
 
 
+TRACE_EVENT = struct.Struct("<QQQIHH")   # kernel/trace.hh: struct trace_event
+
+
+def c_strings(kernel, name):
+    """The entries of a kernel array of C strings, up to its end or a null."""
+    array = kernel.glob(name)
+    low, high = array.type.range()
+    out = []
+    for i in range(low, high + 1):
+        if not int(array[i]):
+            break
+        out.append(array[i].string())
+    return out
+
+
+def format_trace_arg(spec, value, qs_names):
+    """" name=value" for one argument, exactly as format_arg in
+    kernel/trace.cc prints it."""
+    name, colon, fmt = spec.partition(":")
+    if not spec or not colon:
+        return ""
+    if fmt == "x":
+        return f" {name}=0x{value:x}"
+    if fmt == "s":
+        chars = []
+        for i in range(8):
+            b = value >> (8 * i) & 0xff
+            if not b:
+                break
+            chars.append(chr(b) if 32 < b < 127 else "_")
+        return f" {name}={''.join(chars) or '-'}"
+    if fmt == "q":
+        return f" {name}={qs_names[value] if value < len(qs_names) else '?'}"
+    return f" {name}={value}"
+
+
+class GraceTrace(gdb.Command):
+    """grace-trace [N]: the newest N events (default 20) of every CPU's trace
+buffer, oldest first, in the lines the kernel's dump prints
+("trace: CPU SEQ NS EVENT ARGS", kernel/trace.cc). Needs the boot option
+trace=rcu,sched,read (or some of them). It reads the buffers whether or
+not the kernel has dumped them, so after a panic or in a hung grace
+period it shows what led there."""
+
+    def __init__(self):
+        super().__init__("grace-trace", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        kernel = Kernel("grace-trace")
+        words = arg.split()
+        if len(words) > 1 or (words and not (words[0].isdigit() and int(words[0]) > 0)):
+            kernel.fail("usage: grace-trace [N]   (N > 0 events per CPU, default 20)")
+        count = int(words[0]) if words else 20
+        kernel.run(lambda: self.show(kernel, count),
+                   ["trace_cpus", "trace_capacity", "trace_kinds", "trace_qs_names", "ncpu"])
+
+    def show(self, kernel, count):
+        capacity = int(kernel.glob("trace_capacity"))
+        if capacity == 0:
+            print("grace-trace: tracing is off (boot with OPTS=trace=rcu,sched,read)")
+            return
+        kinds = kernel.glob("trace_kinds")
+        table = []
+        for i in range(kinds.type.range()[1] + 1):
+            table.append((kinds[i]["name"].string(),
+                          [kinds[i]["args"][j].string() for j in range(3)]))
+        qs_names = c_strings(kernel, "trace_qs_names")
+        inferior = gdb.selected_inferior()
+        ncpu = int(kernel.glob("ncpu"))
+        print(f"grace-trace: the newest {count} events of each of {ncpu} CPUs "
+              f"({capacity} kept per CPU)")
+        for cpu in range(ncpu):
+            t = kernel.glob("trace_cpus")[cpu]
+            head, base = int(t["head"]), int(t["events"])
+            first = max(0, head - capacity, head - count)
+            print(f"grace-trace: cpu={cpu} events={head - first} of {head} recorded")
+            for seq in range(first, head):
+                raw = bytes(inferior.read_memory(base + (seq & (capacity - 1)) * TRACE_EVENT.size,
+                                                 TRACE_EVENT.size))
+                ns, a, b, c, kind, _ = TRACE_EVENT.unpack(raw)
+                if kind >= len(table):
+                    text = f"unknown kind={kind}"
+                else:
+                    name, specs = table[kind]
+                    text = name + "".join(format_trace_arg(spec, v, qs_names)
+                                          for spec, v in zip(specs, (a, b, c)))
+                print(f"trace: {cpu} {seq} {ns} {text}")
+
+
 GraceCpus()
 GracePs()
 GraceRcu()
 GraceLs()
+GraceTrace()
