@@ -145,9 +145,9 @@ run-%: all
 
 # trace-NAME: run-NAME with the kernel's event tracing on (kernel/trace.hh;
 # OPTS="trace=rcu" picks the classes); writes build/trace/NAME.json (open it
-# in ui.perfetto.dev or chrome://tracing) and NAME.svg (tools/trace.py).
+# in ui.perfetto.dev or chrome://tracing) and NAME.svg (tools/ktrace.py).
 trace-%: all
-	$(Q)$(PYTHON) tools/trace.py run --ncpu $(NCPU) --timeout $(TIMEOUT) \
+	$(Q)$(PYTHON) tools/ktrace.py run --ncpu $(NCPU) --timeout $(TIMEOUT) \
 	    $(foreach o,$(OPTS),--opt $(o)) --out $(BUILD)/trace/$* -- $* $(ARGS)
 
 # --- debugging with GDB (docs/gdb.md) ------------------------------------
@@ -193,6 +193,7 @@ check: all test-lib check-host
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tools/abi.py > /dev/null && echo "abi: lib/abi.hh's tables parse"
 	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory model)
+	$(Q)$(PYTHON) tests/test_trace.py
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
 
 # check-host: the host-side checks of the handouts (text only, seconds):

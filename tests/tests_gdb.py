@@ -23,7 +23,7 @@ gdb-panic-2  `ktest panic` with a GDB stub (qemu.py adds the boot option
              QEMU must still be running, and GDB, interrupted (SIGINT, as
              Ctrl-C would), must show ktest_panic in a backtrace and run
              grace-cpus.
-gdb-errors   no QEMU: each grace-* command without kernel symbols, and
+gdb-errors   no QEMU: every grace-* command grace.py defines, without kernel symbols and
              with symbols but no target, prints one clear line, never a
              Python traceback.
 
@@ -439,8 +439,9 @@ def gdb_errors_driver(spec, log_path: Path):
     """gdb-errors: see the module comment (no QEMU)."""
     if why := ensure_gdb():
         return SKIP, why, ""
-    commands = ["grace-cpus", "grace-ps", "grace-rcu", "grace-ls"]
     grace_py = str(REPO / "tools/gdb/grace.py")
+    # Every command grace.py defines (each `super().__init__("grace-...")`).
+    commands = re.findall(r'super\(\).__init__\("(grace-[\w-]+)"', Path(grace_py).read_text())
     runs = {"no symbols": [], "no target": ["-ex", f"file {qemu.BUILD_DIR / 'kernel.elf'}"]}
     output = ""
     for case, setup in runs.items():

@@ -1,4 +1,4 @@
-"""A Grace trace as an SVG timeline (tools/trace.py writes it; stdlib only).
+"""A Grace trace as an SVG timeline (tools/ktrace.py writes it; stdlib only).
 
 render(timeline, window) draws one lane per CPU under a row for the grace
 periods. Each grace period is a band across every lane, from its start to
@@ -103,7 +103,7 @@ class Canvas:
 def draw_lane_backgrounds(c: Canvas):
     for cpu in range(c.tl.ncpu):
         y = c.lane_y(cpu)
-        c.rect(LEFT, y, c.plot, LANE - 6, "#ffffff", extra='stroke="#cfcfcf"')
+        c.rect(LEFT, y, c.plot, LANE - 6, "#ffffff", extra='stroke="#cfcfcf" class="lane"')
         c.text(LEFT - 10, y + LANE / 2, f"cpu{cpu}", 13, anchor="end", weight="bold")
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Grace's kernel traces on the host: read a dump, check it, draw it.
 
-    python3 tools/trace.py run [--ncpu N] [--opt k=v ...] [--timeout S]
+    python3 tools/ktrace.py run [--ncpu N] [--opt k=v ...] [--timeout S]
         [--out build/trace/NAME] -- PROG [ARGS...]      (make trace-NAME)
-    python3 tools/trace.py convert DUMP [--json OUT.json] [--svg OUT.svg]
+    python3 tools/ktrace.py convert DUMP [--json OUT.json] [--svg OUT.svg]
         [--from MS] [--to MS]
-    python3 tools/trace.py check DUMP
+    python3 tools/ktrace.py check DUMP
 
 A dump is what the kernel prints with the boot option trace=... (see
 kernel/trace.hh and kernel/trace.cc for its format): at the first process's
@@ -22,7 +22,7 @@ OUT.json is the Chrome Trace Event Format: open it in https://ui.perfetto.dev
 or chrome://tracing. One track per CPU (the running task, read sections,
 idle stretches, quiescent states and callbacks), one for the grace periods,
 synchronize_rcu calls as async slices, and flow arrows from each call_rcu to
-its callback. OUT.svg is a timeline for any browser (tools/trace_svg.py).
+its callback. OUT.svg is a timeline for any browser (tools/ktrace_svg.py).
 
 `check` (and `run`, `convert`) test the order RCU promises, with every
 timestamp as the kernel recorded it: a grace period's start precedes each
@@ -317,7 +317,7 @@ def check_order(tl: Timeline) -> list[str]:
         return tl.from_boot or (g is not None and g.start is not None and seen_all(g.start))
 
     def ms(ns):
-        return f"{(ns - tl.t0) / 1e6:.3f} ms"
+        return f"{(ns - tl.t0) / 1e6:.6f} ms"
 
     for n, g in sorted(tl.gps.items()):
         if g.start is None and g.qs and known(n):
@@ -438,7 +438,7 @@ def chrome_json(tl: Timeline, trace: Trace) -> dict:
                 {k: (f"{v:#x}" if isinstance(v, int) and k in ("cpus", "wait") else v)
                  for k, v in e.args.items()} | {"cpu": e.cpu})
     return {"traceEvents": out, "displayTimeUnit": "ns",
-            "otherData": {"source": "Grace kernel trace (tools/trace.py)",
+            "otherData": {"source": "Grace kernel trace (tools/ktrace.py)",
                           "dumps": ", ".join(trace.reasons),
                           "events lost": {f"cpu{c}": n for c, n in sorted(trace.lost.items())}}}
 
@@ -448,7 +448,7 @@ def chrome_json(tl: Timeline, trace: Trace) -> dict:
 def convert(text: str, json_path=None, svg_path=None, window=(None, None), quiet=False,
             title=""):
     """Parse, check and write the pictures; returns (trace, timeline, problems)."""
-    import trace_svg
+    import ktrace_svg
     trace = parse(text)
     tl = build(trace)
     problems = check_order(tl)
@@ -457,7 +457,7 @@ def convert(text: str, json_path=None, svg_path=None, window=(None, None), quiet
         Path(json_path).write_text(json.dumps(chrome_json(tl, trace), indent=None) + "\n")
     if svg_path:
         Path(svg_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(svg_path).write_text(trace_svg.render(tl, window, title))
+        Path(svg_path).write_text(ktrace_svg.render(tl, window, title))
     if not quiet:
         lost = sum(trace.lost.values())
         started = sum(1 for g in tl.gps.values() if g.start is not None)
@@ -517,7 +517,7 @@ def cmd_run(ns) -> int:
         title = f"Grace: {' '.join([ns.prog, *ns.args])} on {ns.ncpu} CPUs"
         _, _, problems = convert(text, f"{out}.json", f"{out}.svg", title=title)
     except TraceError as err:
-        print(f"trace.py: {out}.txt: {err}", file=sys.stderr)
+        print(f"ktrace.py: {out}.txt: {err}", file=sys.stderr)
         return status or 1
     return status or (3 if problems else 0)
 
@@ -525,7 +525,7 @@ def cmd_run(ns) -> int:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
-    ap = argparse.ArgumentParser(prog="trace.py", description=__doc__,
+    ap = argparse.ArgumentParser(prog="ktrace.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="boot PROG with tracing on and draw its trace")
@@ -557,7 +557,7 @@ def main(argv=None) -> int:
             _, _, problems = convert(text, quiet=False)
         return 3 if problems else 0
     except (OSError, ValueError, TraceError) as err:
-        print(f"trace.py: {err}", file=sys.stderr)
+        print(f"ktrace.py: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         qemu.kill_all()
