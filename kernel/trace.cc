@@ -17,12 +17,12 @@
 // (the CPU was quiescent from then on, interrupts off) or, if later, the
 // time its grace period started: a time at which the CPU was quiescent,
 // inside the grace period, before its bit was cleared. With that, every
-// order tools/trace.py checks holds on a correct kernel: a grace period's
+// order tools/ktrace.py checks holds on a correct kernel: a grace period's
 // start precedes each of its quiescent states, the last of them precedes
 // its end, and its end precedes the callbacks and synchronize_rcu calls
 // that waited for it.
 //
-// DUMP FORMAT (tools/trace.py parses it, GDB's grace-trace prints events
+// DUMP FORMAT (tools/ktrace.py parses it, GDB's grace-trace prints events
 // the same way):
 //   trace: begin reason=exit ncpu=2 capacity=4096 classes=rcu,sched
 //   trace: cpu=0 events=812 lost=0 first=0 next=812

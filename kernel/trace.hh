@@ -8,7 +8,7 @@
 // sections of the largestruct schemes. The buffers are printed (a "dump")
 // when the first process exits, at a panic, and on request (sys_kprint
 // ("trace"), the shell's `trace`), on the console or, with trace_port=2, on
-// the second serial port. On the host, tools/trace.py turns a dump into a
+// the second serial port. On the host, tools/ktrace.py turns a dump into a
 // Chrome/Perfetto trace and an SVG timeline (`make trace-NAME` does it all
 // for program NAME), and checks that the events are in an order RCU allows.
 // GDB's grace-trace prints the newest events of a stopped kernel.
@@ -22,7 +22,7 @@
 // the ones wanted), and the dump says how many were lost.
 //
 // ADDING AN EVENT: one line in TRACE_EVENTS, then TRACE(name, a, b, c)
-// where it happens. The dump, GDB's grace-trace and tools/trace.py all
+// where it happens. The dump, GDB's grace-trace and tools/ktrace.py all
 // read the names and argument formats from this table.
 #pragma once
 #include "kernel.hh"
@@ -75,7 +75,7 @@ inline constexpr const char* trace_qs_names[] = {
 // number n is the n-th grace period since boot (gp_seq = 2n-1 while it
 // runs, 2n once it has ended). A read section's events have inside=1 when
 // they are recorded inside rcu_read_lock()..rcu_read_unlock() (a grace
-// period that starts between them must end after them: tools/trace.py
+// period that starts between them must end after them: tools/ktrace.py
 // checks it), inside=0 when they only bracket a read that takes its own
 // protection (sys_lsread, whatever the scheme).
 #define TRACE_EVENTS(X)                                                                     \
