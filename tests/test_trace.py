@@ -74,6 +74,20 @@ def chrome_problems(doc) -> list[str]:
             problems.append(f"{e.get('ph')} event {e.get('name')!r} lacks {sorted(missing)}")
         elif "ts" in e and not isinstance(e["ts"], (int, float)):
             problems.append(f"{e['name']!r}: ts is not a number")
+    # Slices on one track must nest (chrome://tracing and Perfetto drop or
+    # misdraw the others); ts and dur are rounded to the nanosecond.
+    tracks = {}
+    for e in doc["traceEvents"]:
+        if e.get("ph") == "X":
+            tracks.setdefault((e["pid"], e["tid"]), []).append((e["ts"], -e["dur"], e["name"]))
+    for track, slices in tracks.items():
+        open_ends = []
+        for ts, minus_dur, name in sorted(slices):
+            while open_ends and open_ends[-1][0] <= ts + 0.002:
+                open_ends.pop()
+            if open_ends and ts - minus_dur > open_ends[-1][0] + 0.002:
+                problems.append(f"track {track}: {name!r} at {ts} overlaps {open_ends[-1][1]!r}")
+            open_ends.append((ts - minus_dur, name))
     flows = {}
     for e in doc["traceEvents"]:
         if e.get("ph") in ("s", "f"):

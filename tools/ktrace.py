@@ -4,7 +4,7 @@
     python3 tools/ktrace.py run [--ncpu N] [--opt k=v ...] [--timeout S]
         [--out build/trace/NAME] -- PROG [ARGS...]      (make trace-NAME)
     python3 tools/ktrace.py convert DUMP [--json OUT.json] [--svg OUT.svg]
-        [--from MS] [--to MS]
+        [--from MS] [--to MS] [--title TEXT]
     python3 tools/ktrace.py check DUMP
 
 A dump is what the kernel prints with the boot option trace=... (see
@@ -218,8 +218,13 @@ def build(trace: Trace) -> Timeline:
     first_ns = {}
     for e in events:
         first_ns.setdefault(e.cpu, e.ns)
-        if e.kind == "sched_switch":
-            tl.names[e.args.get("in", -1)] = str(e.args.get("name", "?"))
+        if e.kind == "sched_switch" and e.args.get("in"):
+            tl.names[e.args.get("in")] = str(e.args.get("name", "?"))
+
+    def name(cpu, pid):
+        """A task's name: every idle task is pid 0, idle<cpu>."""
+        return f"idle{cpu}" if pid == 0 else tl.names.get(pid, f"pid {pid}")
+
     running: dict[int, tuple] = {}        # cpu -> (pid, since)
     idle_since: dict[int, int] = {}
     reading: dict[int, Span] = {}
@@ -238,7 +243,7 @@ def build(trace: Trace) -> Timeline:
     def handle(e, a):
         if e.kind == "sched_switch":
             pid, since = running.get(e.cpu, (num(a, "out", -1), first_ns[e.cpu]))
-            tl.tasks.append(Span(e.cpu, since, e.ns, tl.names.get(pid, f"pid {pid}"), pid))
+            tl.tasks.append(Span(e.cpu, since, e.ns, name(e.cpu, pid), pid))
             close_read(e.cpu, e.ns)       # a section does not outlive its task here
             running[e.cpu] = (num(a, "in", -1), e.ns)
         elif e.kind == "idle_enter":
@@ -291,7 +296,7 @@ def build(trace: Trace) -> Timeline:
         except ValueError as err:          # a damaged line: its event is left out
             tl.notes.append(f"cpu{e.cpu} event {e.seq} ({e.kind}): {err}")
     for cpu, (pid, since) in running.items():
-        tl.tasks.append(Span(cpu, since, t1, tl.names.get(pid, f"pid {pid}"), pid))
+        tl.tasks.append(Span(cpu, since, t1, name(cpu, pid), pid))
     for cpu, since in idle_since.items():
         tl.idle.append(Span(cpu, since, t1, "idle"))
     for cpu in list(reading):
@@ -338,7 +343,7 @@ def check_order(tl: Timeline) -> list[str]:
                                     "state, which it waited for")
         following = tl.gps.get(n + 1)
         if g.start is not None and following and following.start is not None \
-                and (g.end is None or following.start < g.end):
+                and (following.start < g.end if g.end is not None else known(n)):
             problems.append(f"GP {n + 1} starts ({ms(following.start)}) before GP {n} ended")
 
     def ended_before(n, ns, what):
@@ -540,6 +545,7 @@ def main(argv=None) -> int:
     conv.add_argument("--from", dest="start", type=float, metavar="MS",
                       help="SVG: start this many ms after the first event")
     conv.add_argument("--to", dest="end", type=float, metavar="MS")
+    conv.add_argument("--title", default="", help="SVG: the heading")
     check = sub.add_parser("check", help="check a dump's order")
     check.add_argument("dump")
     ns = ap.parse_args(argv[:cut])
@@ -552,7 +558,7 @@ def main(argv=None) -> int:
             return cmd_run(ns)
         text = Path(ns.dump).read_text(errors="replace")
         if ns.command == "convert":
-            _, _, problems = convert(text, ns.json, ns.svg, (ns.start, ns.end))
+            _, _, problems = convert(text, ns.json, ns.svg, (ns.start, ns.end), title=ns.title)
         else:
             _, _, problems = convert(text, quiet=False)
         return 3 if problems else 0

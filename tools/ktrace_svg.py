@@ -23,7 +23,6 @@ TOP = 54
 GP_ROW = 30
 LANE = 84
 AXIS = 40
-LEGEND = 64
 FONT = "font-family:Helvetica,Arial,sans-serif"
 
 GP_FILLS = ("#d8ecd6", "#d6e4f2")          # alternate grace periods
@@ -35,6 +34,7 @@ QS = "#1f6f3a"
 CB = "#8a3fa0"
 IDLE = "#e4e4e4"
 ALERT = "#c0392b"
+LOST = "#f6e3e1"
 
 
 def nice_step(span_ms: float, target: int = 10) -> float:
@@ -109,6 +109,13 @@ def draw_lane_backgrounds(c: Canvas):
 
 def draw_lanes(c: Canvas):
     tl = c.tl
+    for cpu, since in sorted(tl.kept_from.items()):
+        if since > c.w0:                   # the buffer overwrote this CPU's older events
+            x1 = c.x(min(since, c.w1))
+            c.rect(LEFT, c.lane_y(cpu) + 1, x1 - LEFT, LANE - 8, LOST,
+                   f"cpu{cpu}: events before {c.ms(since)} were lost (a full buffer)")
+            if x1 - LEFT > 90:
+                c.text(LEFT + 6, c.lane_y(cpu) + LANE - 12, "earlier events lost", 10, ALERT)
     for s in tl.idle:
         if c.visible(s.start, s.end):
             x0, x1 = c.clip(s.start, s.end)
@@ -148,7 +155,7 @@ def draw_grace_periods(c: Canvas):
         label = f"GP {n}: waits for {waits}"
         if x1 - x0 > 7 * len(label):
             c.text((x0 + x1) / 2, TOP + 19, label, 11, stroke, "middle", "bold")
-        elif x1 - x0 > 34:
+        elif x1 - x0 > 7 * len(f"GP {n}") + 6:
             c.text((x0 + x1) / 2, TOP + 19, f"GP {n}", 11, stroke, "middle", "bold")
         if g.requested is not None and c.visible(g.requested, g.requested):
             xr = c.x(g.requested)
@@ -157,15 +164,27 @@ def draw_grace_periods(c: Canvas):
 
 
 def draw_quiescent_states(c: Canvas):
-    for n, g in sorted(c.tl.gps.items()):
-        for cpu, (ns, where) in sorted(g.qs.items()):
-            if not c.visible(ns, ns):
-                continue
-            xq, yq = c.x(ns), c.lane_y(cpu) + 25
-            c.add(f'<path d="M{xq:.1f},{yq - 7} l6,7 l-6,7 l-6,-7 z" fill="{QS}" stroke="#fff" '
-                  f'stroke-width="1"/>', f"cpu{cpu}: quiescent state for GP {n} at {c.ms(ns)} "
-                  f"(from {where})")
-            c.text(xq + 8, yq + 4, f"QS {n} ({where})", 9, QS)
+    marks = sorted((ns, cpu, n, where) for n, g in c.tl.gps.items()
+                   for cpu, (ns, where) in g.qs.items() if c.visible(ns, ns))
+    label_end: dict[int, float] = {}      # per lane: where the last label ends
+    for i, (ns, cpu, n, where) in enumerate(marks):
+        xq, yq = c.x(ns), c.lane_y(cpu) + 25
+        c.add(f'<path d="M{xq:.1f},{yq - 7} l6,7 l-6,7 l-6,-7 z" fill="{QS}" stroke="#fff" '
+              f'stroke-width="1"/>', f"cpu{cpu}: quiescent state for GP {n} at {c.ms(ns)} "
+              f"(from {where})")
+        # A label where there is room: right of the mark, else left of it.
+        lane = [c.x(m[0]) for m in marks if m[1] == cpu]
+        right = min([x for x in lane if x > xq] + [LEFT + c.plot + 60]) - xq
+        left = xq - max([x for x in lane if x < xq] + [label_end.get(cpu, LEFT - 40)])
+        for label in (f"QS {n} ({where})", f"QS {n}"):
+            width = 8 + 5.2 * len(label)
+            if width + 6 < right and xq + 8 >= label_end.get(cpu, 0):
+                c.text(xq + 8, yq + 4, label, 9, QS)
+                label_end[cpu] = xq + width
+                break
+            if width + 6 < left:
+                c.text(xq - 8, yq + 4, label, 9, QS, "end")
+                break
 
 
 def draw_reads_and_syncs(c: Canvas):
@@ -253,17 +272,24 @@ def draw_axis(c: Canvas) -> float:
 
 
 def draw_legend(c: Canvas, y: float):
-    x = LEFT
+    """What each mark means: the marks this picture has."""
+    tl, x = c.tl, LEFT
+    reads = [r.inside for r in tl.reads if c.visible(r.start, r.end)]
     entries = [
-        ("band", GP_FILLS[1], GP_STROKES[1], "grace period (across all CPUs)"),
-        ("diamond", QS, None, "quiescent state for GP n (reported from)"),
-        ("bar", READ, None, "RCU read section"),
-        ("bar", SYNC, None, "synchronize_rcu waiting"),
-        ("dot", CB, None, "call_rcu → callback ran"),
-        ("bar", "url(#idle)", "#bbb", "idle: extended quiescent state"),
-        ("strip", task_color(7), None, "running task (pid)"),
+        ("band", GP_FILLS[1], GP_STROKES[1], "grace period (across all CPUs)", True),
+        ("diamond", QS, None, "quiescent state for GP n (reported from)", True),
+        ("bar", READ, None, "RCU read section", any(reads)),
+        ("bar", READ_OTHER, None, "sys_lsread (any scheme)", not all(reads)),
+        ("bar", SYNC, None, "synchronize_rcu waiting", bool(tl.syncs)),
+        ("dot", CB, None, "call_rcu → callback ran", bool(tl.callbacks)),
+        ("bar", "url(#idle)", "#bbb", "idle: extended quiescent state", bool(tl.idle)),
+        ("strip", task_color(7), None, "running task (pid)", bool(tl.tasks)),
+        ("bar", LOST, None, "events lost (buffer full)", any(t > c.w0 for t in tl.kept_from.values())),
     ]
+    entries = [e[:4] for e in entries if e[4]]
     for kind, fill, stroke, label in entries:
+        if x + 38 + 6.2 * len(label) > WIDTH - RIGHT:
+            x, y = LEFT, y + 22
         sy = y + 10
         if kind == "diamond":
             c.add(f'<path d="M{x + 7},{sy - 6} l6,6 l-6,6 l-6,-6 z" fill="{fill}"/>')
@@ -279,8 +305,7 @@ def draw_legend(c: Canvas, y: float):
             c.rect(x, sy - h / 2, 26, h, fill, None, extra + ' rx="2"')
         c.text(x + 32, sy + 4, label, 11, "#333")
         x += 44 + 6.2 * len(label)
-        if x > WIDTH - 200:
-            x, y = LEFT, y + 22
+    return y + 22
 
 
 def render(tl, window=(None, None), title: str = "") -> str:
@@ -295,8 +320,7 @@ def render(tl, window=(None, None), title: str = "") -> str:
     draw_quiescent_states(c)
     draw_instants(c)
     y = draw_axis(c)
-    draw_legend(c, y)
-    height = int(y + LEGEND)
+    height = int(draw_legend(c, y) + 14)
     span = (c.w1 - c.w0) / 1e6
     heading = title or "Grace: grace periods on every CPU"
     sub = (f"{tl.ncpu} CPUs, {span:.2f} ms shown; hover over a mark for its details")
