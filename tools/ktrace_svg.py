@@ -174,7 +174,7 @@ def draw_quiescent_states(c: Canvas):
               f"(from {where})")
         # A label where there is room: right of the mark, else left of it.
         lane = [c.x(m[0]) for m in marks if m[1] == cpu]
-        right = min([x for x in lane if x > xq] + [LEFT + c.plot + 60]) - xq
+        right = min([x for x in lane if x > xq] + [WIDTH - 4]) - xq
         left = xq - max([x for x in lane if x < xq] + [label_end.get(cpu, LEFT - 40)])
         for label in (f"QS {n} ({where})", f"QS {n}"):
             width = 8 + 5.2 * len(label)

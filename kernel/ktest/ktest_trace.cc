@@ -1,10 +1,14 @@
 // kernel/ktest/ktest_trace.cc: self-tests that make traces worth reading
 // (kernel/trace.hh; tests/tests_trace.py checks the traces they leave).
 //
-//   trace-gp MS      a reader on CPU 1 stays MS ms in one read section; on
-//                    CPU 0 a writer queues a call_rcu, then calls
-//                    synchronize_rcu: both must wait for the reader. The
-//                    timeline of `make trace-ktest ARGS="trace-gp 30"`.
+//   trace-gp MS      a reader on CPU 1 enters a read section; on CPU 0 a
+//                    writer queues a call_rcu (its grace period starts and
+//                    waits for the reader), then calls synchronize_rcu (it
+//                    needs the next grace period). Once that is requested
+//                    the reader stays MS ms more in its section: both must
+//                    wait for it. The timeline of
+//                    `make trace-ktest ARGS="trace-gp 30"`, in that order
+//                    however late the host runs either CPU.
 //   trace-flood N    N marker events on this CPU with interrupts off,
 //                    many more than a small buffer holds (boot with
 //                    trace=... trace_buf=64): the dump must say exactly
@@ -19,6 +23,7 @@ namespace {
 struct gp_scene {
     uint64_t hold_ns = 0;
     std::atomic<bool> inside{false};
+    std::atomic<bool> writer_returned{false};
     std::atomic<uint64_t> left_at{0};       // when the reader left its section
     std::atomic<uint64_t> callback_at{0};   // when the call_rcu callback ran
     uint64_t sync_returned_at = 0;
@@ -30,6 +35,9 @@ void scene_reader(void* arg) {
     rcu_read_lock();
     TRACE(read_begin, trace_pack("reader"), 1, uint32_t(current()->pid));
     s->inside.store(true);
+    // Until synchronize_rcu has asked for the grace period after the one
+    // call_rcu started (or has returned: with grace periods skipped).
+    while (!rcu_later_gp_requested() && !s->writer_returned.load()) cpu_relax();
     delay_ns(s->hold_ns);
     s->left_at.store(clock_ns());
     TRACE(read_end, trace_pack("reader"), 1, uint32_t(current()->pid));
@@ -45,6 +53,7 @@ void scene_writer(void* arg) {
     call_rcu(&s->head, [](rcu_head* h) { scene_of(h)->callback_at.store(clock_ns()); });
     synchronize_rcu();
     s->sync_returned_at = clock_ns();
+    s->writer_returned.store(true);
     rcu_barrier();                       // the callback has run
     proc_exit(0);
 }
