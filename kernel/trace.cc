@@ -3,11 +3,16 @@
 //
 // WRITING. trace_emit runs with interrupts off on the CPU that owns the
 // buffer, so nothing else writes there meanwhile; it publishes an event by
-// advancing `head`. Its `busy` word is set with an xchg (a full fence)
-// before it looks at trace_mask again: a dump clears trace_mask first and
-// then waits for every busy word to clear, so either the writer sees
-// recording stopped or the dump sees it busy and waits. Nobody else writes
-// these cache lines except a dump.
+// advancing `head`. Nobody else writes these cache lines except a dump.
+//
+// DUMPING. A dump on request lets every CPU go on recording: it copies a
+// CPU's events out, then looks at `head` again and counts as lost any event
+// whose slot the CPU began to overwrite meanwhile. A final dump (the first
+// process exited, or a panic) stops recording first. A writer sets its
+// `busy` word with an xchg (a full fence) before it looks at trace_mask
+// again; the dump clears trace_mask, then waits for every busy word to
+// clear: either the writer sees recording stopped, or the dump sees it
+// busy and waits.
 //
 // TIMESTAMPS THAT ORDER. Events from different CPUs are compared by their
 // clock_ns(), which QEMU keeps in step on every CPU. A timestamp taken right
@@ -30,7 +35,8 @@
 //   ...
 //   trace: end
 // `first`..`next` are the sequence numbers printed; `lost` counts the events
-// overwritten since the previous dump before they could be printed.
+// overwritten since the previous dump before they could be printed. Dumps on
+// request follow on from each other: each prints what came after the last.
 #include "trace.hh"
 #include "proc.hh"
 #include "apic.hh"
@@ -49,6 +55,7 @@ std::atomic<uint64_t> gp_start_ns[2];
 
 constexpr uint16_t COM2 = 0x2f8;
 bool to_com2;                          // dumps go to COM2 (trace_port=2) instead of the console
+trace_event* dump_copy;                // trace_capacity events: what dump_cpu prints from
 
 // com2_init(): set up the second serial port; false if there is none (its
 // scratch register does not keep what is written to it).
@@ -142,7 +149,7 @@ void print_event(int cpu, uint64_t seq, const trace_event& e) {
     out(line, k);
 }
 
-// trace_dump_stopped(): recording has stopped for a dump, which prints next.
+// trace_dump_stopped(): recording has stopped for a final dump, which prints next.
 // (A place for GDB to stop: tests/tests_trace.py compares grace-trace
 // there with the dump that follows.)
 __attribute__((noinline)) void trace_dump_stopped() { asm volatile("" ::: "memory"); }
@@ -185,16 +192,21 @@ void trace_init() {
     uint64_t cap = 16;
     while (cap < kopts.trace_buf) cap <<= 1;
     size_t pages = round_up<size_t>(cap * sizeof(trace_event), PAGESIZE) / PAGESIZE;
-    for (int i = 0; i < ncpu; ++i) {
-        trace_cpus[i].events = static_cast<trace_event*>(kalloc_pages(pages));
-        if (!trace_cpus[i].events) {
+    // One buffer per CPU, and one more that a dump copies a CPU's events into.
+    for (int i = 0; i <= ncpu; ++i) {
+        auto* events = static_cast<trace_event*>(kalloc_pages(pages));
+        if (!events) {
             log_printf("trace: no memory for %lu events per CPU: tracing stays off", cap);
             for (int j = 0; j < i; ++j) {
                 kfree_pages(trace_cpus[j].events);
                 trace_cpus[j].events = nullptr;
             }
+            kfree_pages(dump_copy);
+            dump_copy = nullptr;
             return;
         }
+        if (i < ncpu) trace_cpus[i].events = events;
+        else dump_copy = events;
     }
     trace_capacity = cap;
     to_com2 = kopts.trace_port == 2 && com2_init();
@@ -203,6 +215,30 @@ void trace_init() {
     log_printf("trace: recording %s, %lu events per CPU; dumps go to %s",
                format_classes(kopts.trace, classes, sizeof(classes)), cap, to_com2 ? "COM2" : "the console");
     trace_mask.store(kopts.trace);
+}
+
+// dump_cpu(i): print CPU i's events that no dump printed yet. They are
+// copied out first, while the CPU may go on recording (a dump on request);
+// a copied event whose slot the CPU started to overwrite meanwhile is
+// counted lost, not printed.
+static void dump_cpu(int i) {
+    trace_cpu& t = trace_cpus[i];
+    uint64_t head = __atomic_load_n(&t.head, __ATOMIC_ACQUIRE);
+    uint64_t first = max(t.dumped, head > trace_capacity ? head - trace_capacity : 0);
+    for (uint64_t seq = first; seq < head; ++seq) {
+        dump_copy[seq - first] = t.events[seq & (trace_capacity - 1)];
+    }
+    // Events the CPU overwrote meanwhile: those before `now` - capacity, and
+    // one more if it is writing right now. (`busy` first: a writer sets it,
+    // writes, advances head, clears it; loads are not reordered on x86.)
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    uint64_t writing = t.busy.load();
+    uint64_t now = __atomic_load_n(&t.head, __ATOMIC_ACQUIRE) + writing;
+    uint64_t valid = min(max(first, now > trace_capacity ? now - trace_capacity : 0), head);
+    outf("trace: cpu=%d events=%lu lost=%lu first=%lu next=%lu\n", i, head - valid,
+         valid - t.dumped, valid, head);
+    for (uint64_t seq = valid; seq < head; ++seq) print_event(i, seq, dump_copy[seq - first]);
+    t.dumped = head;
 }
 
 void trace_dump(const char* reason, bool final) {
@@ -218,31 +254,21 @@ void trace_dump(const char* reason, bool final) {
         console_printf("trace: a dump is already being printed\n");
         return;
     }
-    static uint32_t classes_on;        // what was on before the first final dump
-    uint32_t was = trace_mask.exchange(0);
-    if (was) classes_on = was;
-    // Wait out writes in flight (not forever: a CPU a panic stopped may
-    // have been stopped inside one).
-    uint64_t give_up = clock_ns() + 50000000;
-    for (int i = 0; i < ncpu; ++i) {
-        while (trace_cpus[i].busy.load() && clock_ns() < give_up) cpu_relax();
+    static uint32_t recorded = trace_mask.load();   // the classes, for the header
+    if (final) {
+        // Stop recording, and wait out writes in flight (not forever: a CPU
+        // a panic stopped may have been stopped inside one).
+        if (uint32_t was = trace_mask.exchange(0)) recorded = was;
+        uint64_t give_up = clock_ns() + 50000000;
+        for (int i = 0; i < ncpu; ++i) {
+            while (trace_cpus[i].busy.load() && clock_ns() < give_up) cpu_relax();
+        }
+        trace_dump_stopped();
     }
-    trace_dump_stopped();
     char classes[64];
     outf("trace: begin reason=%s ncpu=%d capacity=%lu classes=%s\n", reason, ncpu, trace_capacity,
-         format_classes(classes_on, classes, sizeof(classes)));
-    for (int i = 0; i < ncpu; ++i) {
-        trace_cpu& t = trace_cpus[i];
-        uint64_t head = __atomic_load_n(&t.head, __ATOMIC_ACQUIRE);
-        uint64_t first = max(t.dumped, head > trace_capacity ? head - trace_capacity : 0);
-        outf("trace: cpu=%d events=%lu lost=%lu first=%lu next=%lu\n", i, head - first,
-             first - t.dumped, first, head);
-        for (uint64_t seq = first; seq < head; ++seq) {
-            print_event(i, seq, t.events[seq & (trace_capacity - 1)]);
-        }
-        t.dumped = head;
-    }
+         format_classes(recorded, classes, sizeof(classes)));
+    for (int i = 0; i < ncpu; ++i) dump_cpu(i);
     outf("trace: end\n");
-    if (!final) trace_mask.store(was);
     dumping.store(false);
 }

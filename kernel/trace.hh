@@ -142,8 +142,7 @@ extern std::atomic<uint32_t> trace_mask;   // the classes being recorded now
 
 // trace_on(kind): whether events of this kind are being recorded.
 inline bool trace_on(trace_kind k) {
-    return __builtin_expect(trace_mask.load(std::memory_order_relaxed) &
-                                trace_kinds[unsigned(k)].classes, 0);
+    return trace_mask.load(std::memory_order_relaxed) & trace_kinds[unsigned(k)].classes;
 }
 
 // trace_emit(kind, a, b, c): record one event on this CPU (the slow path).
@@ -153,7 +152,8 @@ void trace_emit(trace_kind k, uint64_t a, uint64_t b, uint32_t c);
 // arguments are evaluated only then.
 #define TRACE(name, ...)                                                                    \
     do {                                                                                    \
-        if (trace_on(trace_kind::name)) trace_emit_args(trace_kind::name, __VA_ARGS__);     \
+        if (__builtin_expect(trace_on(trace_kind::name), 0))                                \
+            trace_emit_args(trace_kind::name, __VA_ARGS__);                                 \
     } while (0)
 inline void trace_emit_args(trace_kind k, uint64_t a = 0, uint64_t b = 0, uint32_t c = 0) {
     trace_emit(k, a, b, c);
@@ -161,7 +161,8 @@ inline void trace_emit_args(trace_kind k, uint64_t a = 0, uint64_t b = 0, uint32
 // TRACE0(name): an event without arguments.
 #define TRACE0(name)                                                                        \
     do {                                                                                    \
-        if (trace_on(trace_kind::name)) trace_emit(trace_kind::name, 0, 0, 0);              \
+        if (__builtin_expect(trace_on(trace_kind::name), 0))                                \
+            trace_emit(trace_kind::name, 0, 0, 0);                                          \
     } while (0)
 
 // trace_pack(s): the first 8 characters of s in one word (format s).
@@ -175,7 +176,7 @@ inline uint64_t trace_pack(const char* s) {
 // the quiescent state came from.
 void trace_note_qs_from(qs_from where);
 inline void rcu_note_qs_from(qs_from where) {
-    if (trace_on(trace_kind::qs)) trace_note_qs_from(where);
+    if (__builtin_expect(trace_on(trace_kind::qs), 0)) trace_note_qs_from(where);
     else rcu_note_qs();
 }
 // trace_qs_site(c): where CPU c's quiescent state being counted came from.
@@ -188,7 +189,7 @@ class [[nodiscard]] trace_sync_guard {
 public:
     template <typename F>
     trace_sync_guard(bool expedited, F needed_gp) : expedited_(expedited) {
-        if (trace_on(trace_kind::sync_begin)) {
+        if (__builtin_expect(trace_on(trace_kind::sync_begin), 0)) {
             on_ = true;
             trace_emit(trace_kind::sync_begin, needed_gp(), expedited, current_pid());
         }
@@ -207,7 +208,7 @@ private:
 // trace_init(): allocate the buffers and start recording if the boot
 // options ask for it (kernel_main, once the CPUs are counted).
 void trace_init();
-// trace_dump(reason, final): print every CPU's events not dumped yet.
-// Recording pauses meanwhile and resumes unless `final` (the machine is
-// about to stop). reason: "exit", "panic" or "request".
+// trace_dump(reason, final): print every CPU's events not dumped yet. A
+// final dump (the machine is about to stop) stops recording first; others
+// let every CPU go on. reason: "exit", "panic" or "request".
 void trace_dump(const char* reason, bool final);

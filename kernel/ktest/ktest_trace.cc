@@ -13,6 +13,10 @@
 //                    many more than a small buffer holds (boot with
 //                    trace=... trace_buf=64): the dump must say exactly
 //                    how many were lost.
+//   trace-live N     N marks on CPU 1 while CPU 0 dumps again and again:
+//                    no dump may print an event its CPU overwrote while it
+//                    was being copied, and each dump must follow on from
+//                    the one before.
 #include "ktest/ktest.hh"
 #include "proc.hh"
 #include "apic.hh"
@@ -101,4 +105,47 @@ long test_trace_flood(long n) {
 }
 KTEST("trace-flood", test_trace_flood, 1000,
       "ARG marker events on one CPU with interrupts off (boot with trace=rcu trace_buf=64)");
+
+// ---- trace-live ----
+struct live_flood {
+    long n;
+    std::atomic<bool> done{false};
+    uint64_t first = 0;              // the sequence number of mark 0
+    int cpu = 0;
+};
+
+void live_flooder(void* arg) {
+    auto* f = static_cast<live_flood*>(arg);
+    {
+        irq_guard g;                 // only marks on this CPU meanwhile
+        f->cpu = this_cpu()->index;
+        f->first = __atomic_load_n(&trace_cpus[f->cpu].head, __ATOMIC_RELAXED);
+        for (long i = 0; i < f->n; ++i) TRACE(mark, uint64_t(i), trace_pack("live"));
+    }
+    f->done.store(true);
+    proc_exit(0);
+}
+
+// test_trace_live(n): CPU 1 records n marks while this CPU dumps on
+// request again and again, so dumps copy a buffer its CPU is overwriting.
+long test_trace_live(long n) {
+    if (ncpu < 2 || !trace_on(trace_kind::mark)) {
+        log_printf("ktest trace-live: needs 2 CPUs and tracing (trace=rcu trace_buf=64)");
+        return -EINVAL;
+    }
+    live_flood f;
+    f.n = n;
+    proc* p = kthread_spawn_on(1, "flooder", live_flooder, &f);
+    int dumps = 0;
+    do {
+        trace_dump("request", false);
+        ++dumps;
+    } while (!f.done.load());
+    kthread_join(p);
+    log_printf("ktest trace-live: %ld marks on cpu%d from sequence number %lu, %d dumps meanwhile",
+               n, f.cpu, f.first, dumps);
+    return 0;
+}
+KTEST("trace-live", test_trace_live, 100000,
+      "ARG marks on CPU 1 while CPU 0 dumps the trace again and again (trace=rcu trace_buf=64)");
 }
