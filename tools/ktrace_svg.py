@@ -275,6 +275,7 @@ def draw_legend(c: Canvas, y: float):
     """What each mark means: the marks this picture has."""
     tl, x = c.tl, LEFT
     reads = [r.inside for r in tl.reads if c.visible(r.start, r.end)]
+    kinds = {e.kind for e in tl.instants if c.visible(e.ns, e.ns)}
     entries = [
         ("band", GP_FILLS[1], GP_STROKES[1], "grace period (across all CPUs)", True),
         ("diamond", QS, None, "quiescent state for GP n (reported from)", True),
@@ -285,6 +286,9 @@ def draw_legend(c: Canvas, y: float):
         ("bar", "url(#idle)", "#bbb", "idle: extended quiescent state", bool(tl.idle)),
         ("strip", task_color(7), None, "running task (pid)", bool(tl.tasks)),
         ("bar", LOST, None, "events lost (buffer full)", any(t > c.w0 for t in tl.kept_from.values())),
+        ("ipi", ALERT, None, "expedited IPIs sent", "exp_ipi" in kinds),
+        ("line", ALERT, None, "stall warning", "stall" in kinds),
+        ("mark", "#777", None, "self-test mark", "mark" in kinds),
     ]
     entries = [e[:4] for e in entries if e[4]]
     for kind, fill, stroke, label in entries:
@@ -293,6 +297,12 @@ def draw_legend(c: Canvas, y: float):
         sy = y + 10
         if kind == "diamond":
             c.add(f'<path d="M{x + 7},{sy - 6} l6,6 l-6,6 l-6,-6 z" fill="{fill}"/>')
+        elif kind == "ipi":
+            c.add(f'<path d="M{x + 13},{sy + 5} l5,-9 h-10 z" fill="{fill}"/>')
+        elif kind in ("line", "mark"):
+            dash = ' stroke-dasharray="1,2"' if kind == "mark" else ""
+            c.add(f'<line x1="{x + 13}" y1="{sy - 7}" x2="{x + 13}" y2="{sy + 7}" stroke="{fill}" '
+                  f'stroke-width="2"{dash}/>')
         elif kind == "dot":
             c.add(f'<circle cx="{x + 4}" cy="{sy}" r="4" fill="{fill}"/>')
             c.add(f'<path d="M{x + 8},{sy} q8,8 16,0" fill="none" stroke="{fill}" '
