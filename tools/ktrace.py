@@ -31,8 +31,9 @@ after the grace period it needed ended; synchronize_rcu returns after its
 grace period ended; a grace period that starts inside an RCU read section
 ends after it. Events lost to a full buffer are not held against the trace.
 
-Exit status: 0 fine; 1 the program failed or the dump is unreadable;
-3 the trace breaks an order above; 2 usage error. Python stdlib only.
+Exit status: 0 fine; for `run`, the program's own (qemu.py's) status when
+it did not exit 0; 1 the dump is unreadable; 3 the trace breaks an order
+above; 2 usage error. Python standard library only.
 """
 
 from __future__ import annotations
