@@ -9,6 +9,7 @@
 //   ktest_pidtable.cc the pid table and proc_info (sys_procinfo)
 //   ktest_schemes.cc  what distinguishes the other reclamation schemes
 //   ktest_bench.cc    measurements for `make bench`
+//   ktest_trace.cc    scenes worth tracing, and the trace buffers' accounting
 #include "ktest/ktest.hh"
 #include "rcu.hh"
 #include "kalloc.hh"
