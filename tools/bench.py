@@ -278,10 +278,13 @@ def report(results: list[dict], linux: list[dict]) -> list[tuple[str, bool | Non
         rows.append([f"NCPU={n}", fmt_ns(diff) if diff is None or diff >= 0 else f"{diff:.0f} ns",
                      f"{k('rcu_ps') - k('empty_ps'):.2f} ns" if lc else "-",
                      f"{k('spinlock_ps') - k('empty_ps'):.2f} ns" if lc else "-",
-                     f"{k('rwlock_read_ps') - k('empty_ps'):.2f} ns" if lc else "-"])
+                     f"{k('rwlock_read_ps') - k('empty_ps'):.2f} ns" if lc else "-",
+                     f"{k('trace_point_ps') - k('empty_ps'):.2f} ns"
+                     if lc and all("trace_point_ps" in r for r in lc) else "-"])
     print("\nCost of rcu_read_lock+unlock: per-call time of LS_RCU minus LS_NONE short reads;"
-          "\nand the kernel's own loop (ktest lock-cost, minus an empty loop)")
-    print(table(rows, ["", "RCU-NONE", "kernel rcu", "spinlock", "rwlock read"]))
+          "\nand the kernel's own loop (ktest lock-cost, minus an empty loop), with a trace"
+          "\npoint while tracing is off (kernel/trace.hh; sys_lsread has two)")
+    print(table(rows, ["", "RCU-NONE", "kernel rcu", "spinlock", "rwlock read", "trace point"]))
 
     rows = []
     lat_names = ("sync-latency", "exp-latency", "sync-latency-busy", "exp-latency-busy")

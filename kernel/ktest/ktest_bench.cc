@@ -14,8 +14,10 @@
 //                        wait for a tick-driven (or IPI-driven) reschedule.
 //  lock-cost N           ns per rcu_read_lock+unlock, preempt_disable+
 //                        enable, spinlock and rwlock read lock+unlock pairs,
-//                        against an empty loop, N iterations each (in ps so
-//                        the integer-only printf keeps the precision).
+//                        and per trace point (kernel/trace.hh: off, unless
+//                        booted with trace=...), against an empty loop, N
+//                        iterations each (in ps so the integer-only printf
+//                        keeps the precision).
 // A latency run stops early after one second of measuring, so a slow host
 // cannot stretch it without bound; `n` in the output says how many ran.
 #include "ktest/ktest.hh"
@@ -24,6 +26,7 @@
 #include "kalloc.hh"
 #include "ls/ls.hh"
 #include "rwlock.hh"
+#include "trace.hh"
 
 namespace {
 constexpr long MAX_SAMPLES = 20000;
@@ -156,10 +159,12 @@ long lock_cost(long iterations) {
     uint64_t pre = time_loop(iterations, [] { preempt_disable(); preempt_enable(); });
     uint64_t spin = time_loop(iterations, [&] { sl.lock(); sl.unlock(); });
     uint64_t rwl = time_loop(iterations, [&] { rw.lock_shared(); rw.unlock_shared(); });
+    uint64_t tp = time_loop(iterations, [] { TRACE(mark, 0); });
     auto ps = [&](uint64_t ns) { return ns * 1000 / uint64_t(iterations); };
     console_printf("BENCH {\"name\":\"lock-cost\",\"ncpu\":%d,\"n\":%ld,\"empty_ps\":%lu,"
-                   "\"rcu_ps\":%lu,\"preempt_ps\":%lu,\"spinlock_ps\":%lu,\"rwlock_read_ps\":%lu}\n",
-                   ncpu, iterations, ps(empty), ps(rcu), ps(pre), ps(spin), ps(rwl));
+                   "\"rcu_ps\":%lu,\"preempt_ps\":%lu,\"spinlock_ps\":%lu,\"rwlock_read_ps\":%lu,"
+                   "\"trace_point_ps\":%lu}\n",
+                   ncpu, iterations, ps(empty), ps(rcu), ps(pre), ps(spin), ps(rwl), ps(tp));
     return long(ps(rcu));
 }
 KTEST("lock-cost", lock_cost, 1000000, "benchmark: ps per read-side lock+unlock of each kind, ARG times");
