@@ -245,7 +245,8 @@ def draw_instants(c: Canvas):
                   f'stroke="{ALERT}" stroke-width="2"/>',
                   f"stall warning at {c.ms(e.ns)}: GP {e.args.get('gp')} waits for "
                   f"{e.args.get('wait', 0):#x}")
-            c.text(x + 4, TOP + GP_ROW + 12, "stall warning", 10, ALERT, weight="bold")
+            c.rect(x + 2, TOP + GP_ROW + 17, 80, 14, "#ffffff", None, 'fill-opacity="0.85" rx="2"')
+            c.text(x + 5, TOP + GP_ROW + 28, "stall warning", 10, ALERT, weight="bold")
         elif e.kind == "exp_ipi":
             c.add(f'<path d="M{x:.1f},{y + 14} l5,-9 h-10 z" fill="{ALERT}"/>',
                   f"cpu{e.cpu}: expedited IPIs to CPUs {e.args.get('cpus', 0):#x} at {c.ms(e.ns)}")
