@@ -242,8 +242,10 @@ static void dump_cpu(int i) {
 }
 
 void trace_dump(const char* reason, bool final) {
-    if (!trace_capacity) {
-        console_printf("trace: off (the boot option trace=rcu,sched,read records events)\n");
+    if (!trace_capacity) {             // never recording: say so only when asked
+        if (strcmp(reason, "request") == 0) {
+            console_printf("trace: off (the boot option trace=rcu,sched,read records events)\n");
+        }
         return;
     }
     // One dump at a time. A panic dumps anyway: the CPU that was dumping
