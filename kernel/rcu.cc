@@ -268,7 +268,12 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
         if (backlog > RCU_CB_LIMIT || (backlog > RCU_CB_LOW_MEMORY_LIMIT && memory_low())) {
             synchronize_rcu_expedited();
         }
-        if (rcu_cpu_has_work()) rcu_do_callbacks();
+        bool ready;
+        {
+            irq_guard g;              // an interrupt may run (and free) the list's head
+            ready = rcu_cpu_has_work();
+        }
+        if (ready) rcu_do_callbacks();
     }
     // STUB: PSET_TODO(2, "call_rcu");
     // STUB: fn(head);           // frees at once: readers may still hold it

@@ -116,7 +116,9 @@ void rcu_irq_exit();
 void rcu_idle_enter();
 void rcu_idle_exit();
 void rcu_do_callbacks();             // run this CPU's ready callbacks
-bool rcu_cpu_has_work();             // ready callbacks, or a GP waiting on this CPU
+// rcu_cpu_has_work(): this CPU has callbacks ready to run. Interrupts or
+// preemption must be off: an interrupt could run and free the list's head.
+bool rcu_cpu_has_work();
 
 // Statistics summed over CPUs (rcu.cc).
 struct rcu_stats {
