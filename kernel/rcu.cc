@@ -76,6 +76,7 @@
 #include "sched.hh"
 #include "apic.hh"
 #include "kalloc.hh"
+#include "lockdep.hh"
 
 bool rcu_busted = false;
 
@@ -90,7 +91,7 @@ std::atomic<uint64_t> rcu_stall_reports{0};
 // The global state. It has a name outside the anonymous namespace so that
 // GDB finds it: `p rcu_state`, and grace-rcu (tools/gdb/grace.py).
 struct rcu_global {
-    spinlock lock;
+    spinlock lock{"rcu_state.lock"};
     std::atomic<uint64_t> gp_seq{0};
     uint64_t gp_seq_needed = 0;            // under lock
     std::atomic<uint64_t> qs_pending{0};   // CPUs that owe the running GP a QS
@@ -123,6 +124,7 @@ void count_qs(cpu* c, uint64_t seq) {
 // caller that is itself in a quiescent state (rcu_note_qs) counts for it
 // right away, which saves that CPU a tick.
 void complete_gp_locked(bool caller_quiescent) {
+    assert_held(rcu_state.lock);
     uint64_t ns = clock_ns() - rcu_state.gp_start_ns;
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
@@ -133,6 +135,7 @@ void complete_gp_locked(bool caller_quiescent) {
 }
 
 void start_gp_locked(bool caller_quiescent) {
+    assert_held(rcu_state.lock);
     assert((rcu_state.gp_seq.load() & 1) == 0);
     rcu_state.gp_seq.fetch_add(1);         // odd: running (a full fence)
     rcu_state.gp_start_ns = clock_ns();
@@ -317,10 +320,7 @@ void rcu_do_callbacks() {
 }
 
 void synchronize_rcu() {
-    if (preempt_count() != 0) {
-        panic("synchronize_rcu() inside an RCU read section or with preemption disabled "
-              "(count %u), called from %s", preempt_count(), caller_name(__builtin_return_address(0)));
-    }
+    might_sleep("synchronize_rcu", __builtin_return_address(0));
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: wait for a full grace period from now
     uint64_t s = snap();
@@ -332,10 +332,7 @@ void synchronize_rcu() {
 }
 
 void synchronize_rcu_expedited() {
-    if (preempt_count() != 0) {
-        panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %s",
-              preempt_count(), caller_name(__builtin_return_address(0)));
-    }
+    might_sleep("synchronize_rcu_expedited", __builtin_return_address(0));
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: a grace period, hurried along with IPIs (optional part)
     uint64_t s = snap();
@@ -364,6 +361,7 @@ void synchronize_rcu_expedited() {
 }
 
 void rcu_barrier() {
+    might_sleep("rcu_barrier", __builtin_return_address(0));
     if (rcu_busted) return;
     uint64_t queued[MAXCPU];
     for (int i = 0; i < ncpu; ++i) queued[i] = __atomic_load_n(&cpus[i].rcu.cb_queued, __ATOMIC_ACQUIRE);

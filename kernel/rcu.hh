@@ -3,6 +3,7 @@
 #pragma once
 #include "kernel.hh"
 #include "preempt.hh"
+#include "spinlock.hh"
 #include <atomic>
 #include <type_traits>
 
@@ -47,7 +48,7 @@ void rcu_warn_unprotected_load(const void* where);
 // rcu_ptr<T>: a pointer that readers load inside read sections while
 // writers replace it.
 //  - load(): inside a read section (or holding the writers' lock, then use
-//    load_locked()). On x86 a plain load is dependency- and acquire-ordered.
+//    load_locked(lock)). On x86 a plain load is dependency- and acquire-ordered.
 //  - publish(p): release store: everything written to *p before is
 //    visible to any reader that loads p.
 //  - init(p): no ordering; before anyone else can see the pointer.
@@ -65,9 +66,19 @@ public:
 #endif
         return p_.load(std::memory_order_acquire);
     }
-    // load_locked(): the update side, which holds the lock that serializes
-    // writers, so the pointer cannot change underneath it.
-    [[nodiscard]] T* load_locked() const { return p_.load(std::memory_order_relaxed); }
+    // load_locked(update_lock): the update side, holding `update_lock`, the
+    // lock that serializes writers, so the pointer cannot change underneath
+    // it (Linux: rcu_dereference_protected(p, lockdep_is_held(&lock))).
+    // Debug builds panic if this CPU does not hold the lock.
+    [[nodiscard]] SPINLOCK_INLINE T* load_locked([[maybe_unused]] const spinlock& update_lock) const {
+#if GRACE_DEBUG
+        lockdep_assert_held(&update_lock, "rcu_ptr::load_locked");
+#endif
+        return p_.load(std::memory_order_relaxed);
+    }
+    // peek(): the pointer's value, only to compare or test it, never to
+    // dereference it: no read section needed (Linux: rcu_access_pointer).
+    [[nodiscard]] T* peek() const { return p_.load(std::memory_order_relaxed); }
     void publish(T* p) { p_.store(p, std::memory_order_release); }
     void init(T* p) { p_.store(p, std::memory_order_relaxed); }
     // exchange(p): publish p and return the old pointer (writers' side).

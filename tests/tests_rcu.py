@@ -64,8 +64,8 @@ test("rcu-torture-stress-4", prog="ktest", args=["rcutorture", "240"], ncpu=4, t
 
 # Aids that catch misuse.
 test("rcu-misuse-sleep", prog="ktest", args=["rcu-misuse-sleep"], ncpu=2, status="panic",
-     expect=[r"PANIC: .*cpu::schedule\(\) called with preemption count 1",
-             r"msleep", r"misuse_sleep_in_section"])
+     expect=[r"PANIC: .*msleep\(\) inside an RCU read section or with preemption disabled "
+             r"\(count 1\), called from .*misuse_sleep_in_section"])
 test("rcu-misuse-unlock", prog="ktest", args=["rcu-misuse-unlock"], ncpu=2, status="panic",
      expect=[r"PANIC: .*rcu_read_unlock\(\) without a matching rcu_read_lock\(\) "
              r"\(called from .*misuse_unbalanced_unlock"])

@@ -20,7 +20,7 @@ KTEST("panic", [](long) { return ktest_panic(); }, 0,
       "a failing assertion: must PANIC with a backtrace naming ktest_panic");
 
 // smp_call_all(fn, arg): run fn(arg) on every other CPU by IPI and wait.
-spinlock ipi_lock;
+spinlock ipi_lock{"ktest.ipi_lock"};
 std::atomic<int> ipi_hits[MAXCPU];
 void count_hit(void*) { ipi_hits[this_cpu()->index].fetch_add(1); }
 
@@ -54,7 +54,7 @@ long ktest_alloc(long iterations) {
     constexpr int SLOTS = 64;
     void* slot[SLOTS] = {};
     size_t size[SLOTS] = {};
-    uint64_t x = 0x9e3779b97f4a7c15UL * (this_cpu()->index + 1);
+    uint64_t x = 0x9e3779b97f4a7c15UL * (this_cpu_index() + 1);
     long errors = 0;
     for (long it = 0; it < iterations; ++it) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;

@@ -222,7 +222,7 @@ uint64_t cb_last_seq[MAXCPU];
 
 void checking_cb(rcu_head* h) {
     cb_obj* o = container_of(h, cb_obj, rcu);
-    int cpu = this_cpu()->index;
+    int cpu = this_cpu_index();      // (busted:, the caller's task runs it, preemptible)
     if (rcu_completed_gp() < o->queued_gp_seq + 1) cb_early.fetch_add(1);
     if (cpu != o->cpu) cb_wrong_cpu.fetch_add(1);
     if (o->seq <= cb_last_seq[o->cpu]) cb_out_of_order.fetch_add(1);

@@ -35,7 +35,7 @@ char patterns[NPAT][LS_SIZE];
 uint64_t pattern_sum[NPAT];
 uint64_t poison_sum;
 std::atomic<bool> patterns_ready{false};
-spinlock patterns_lock;
+spinlock patterns_lock{"ktest.patterns_lock"};
 
 // The same byte formula as user/hammer.cc: two patterns differ in every byte.
 void make_patterns() {

@@ -112,8 +112,8 @@ struct alignas(64) hazard_slot {
 hazard_slot slots[NSLOTS];
 
 std::atomic<node*> current_ls{nullptr};
-spinlock writers;                 // serializes writers: copy + publish
-spinlock retire_lock;             // guards `retired` and `nretired`
+spinlock writers{"ls.writers"};       // serializes writers: copy + publish
+spinlock retire_lock{"ls.inner"};     // guards `retired` and `nretired`
 node* retired = nullptr;
 int nretired = 0;
 
