@@ -79,6 +79,7 @@
 #include "lockdep.hh"
 
 bool rcu_busted = false;
+bool rcu_stall_check_at_gp_start = false;
 
 // caller_name(ret): the function a return address lies in, for messages.
 static const char* caller_name(void* ret) {
@@ -95,7 +96,7 @@ struct rcu_global {
     std::atomic<uint64_t> gp_seq{0};
     uint64_t gp_seq_needed = 0;            // under lock
     std::atomic<uint64_t> qs_pending{0};   // CPUs that owe the running GP a QS
-    uint64_t gp_start_ns = 0;
+    std::atomic<uint64_t> gp_start_ns{0};  // stored before gp_seq turns odd
     std::atomic<uint64_t> stall_reported{0};
     wait_queue gp_wq;
 };
@@ -110,6 +111,7 @@ inline uint64_t snap() {
 inline bool gp_done(uint64_t s) { return rcu_state.gp_seq.load(std::memory_order_acquire) >= s; }
 
 void start_gp_locked(bool caller_quiescent);
+void stall_check();
 
 // count_qs(c, seq): CPU c's quiescent state counted for the GP running at
 // gp_seq `seq` (statistics, and "last QS" in GDB's grace-cpus).
@@ -125,7 +127,7 @@ void count_qs(cpu* c, uint64_t seq) {
 // right away, which saves that CPU a tick.
 void complete_gp_locked(bool caller_quiescent) {
     assert_held(rcu_state.lock);
-    uint64_t ns = clock_ns() - rcu_state.gp_start_ns;
+    uint64_t ns = clock_ns() - rcu_state.gp_start_ns.load();
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
     ++s.gp_completed;
@@ -137,8 +139,12 @@ void complete_gp_locked(bool caller_quiescent) {
 void start_gp_locked(bool caller_quiescent) {
     assert_held(rcu_state.lock);
     assert((rcu_state.gp_seq.load() & 1) == 0);
+    // The start time first: stall_check reads gp_seq, then the start time.
+    rcu_state.gp_start_ns.store(clock_ns(), std::memory_order_relaxed);
     rcu_state.gp_seq.fetch_add(1);         // odd: running (a full fence)
-    rcu_state.gp_start_ns = clock_ns();
+#if GRACE_DEBUG
+    if (rcu_stall_check_at_gp_start) stall_check();   // ktest rcu-stall-start
+#endif
     ++this_cpu()->rcu.gp_started;
     uint64_t mask = 0;
     for (int i = 0; i < ncpu; ++i) {
@@ -161,15 +167,22 @@ void start_gp_locked(bool caller_quiescent) {
     if (!(rcu_state.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
 }
 
-// stall_check(): once per stalled GP, say which CPUs hold it up.
+// stall_check(): once per stalled GP, say which CPUs hold it up. The
+// start time is read after gp_seq and belongs to that GP only if gp_seq
+// has not moved meanwhile (start_gp_locked stores it before gp_seq turns
+// odd). A GP whose mask is still empty is just starting: nothing to report.
 void stall_check() {
-    uint64_t seq = rcu_state.gp_seq.load(std::memory_order_relaxed);
+    uint64_t seq = rcu_state.gp_seq.load(std::memory_order_acquire);
     if (!(seq & 1) || rcu_state.stall_reported.load(std::memory_order_relaxed) == seq) return;
-    uint64_t age_ms = (clock_ns() - rcu_state.gp_start_ns) / 1000000;
+    uint64_t start = rcu_state.gp_start_ns.load(std::memory_order_acquire);
+    uint64_t now = clock_ns();
+    if (rcu_state.gp_seq.load(std::memory_order_acquire) != seq || now < start) return;
+    uint64_t age_ms = (now - start) / 1000000;
     if (age_ms < kopts.rcu_stall_ms) return;
+    uint64_t mask = rcu_state.qs_pending.load();
+    if (mask == 0) return;
     uint64_t expected = rcu_state.stall_reported.load();
     if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
-    uint64_t mask = rcu_state.qs_pending.load();
     rcu_stall_reports.fetch_add(1);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);

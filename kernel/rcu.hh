@@ -149,6 +149,10 @@ void rcu_print_state();
 // LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and
 // call_rcu skip the grace period entirely.
 extern bool rcu_busted;
+// Debug builds: start_gp_locked runs the stall check right after gp_seq
+// turns odd (ktest rcu-stall-start: the moment a stale start time would
+// be seen, made to happen every time).
+extern bool rcu_stall_check_at_gp_start;
 extern std::atomic<uint64_t> rcu_stall_reports;   // stall warnings printed so far
 // A CPU with more than this many queued callbacks makes call_rcu callers
 // that can sleep wait for an expedited grace period and drain.

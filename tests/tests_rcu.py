@@ -43,6 +43,13 @@ test("rcu-gp-userspin-busted-2", prog="rcuuser", args=["1500", "busted"], ncpu=2
 rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"],
          expect=[r"rcu: INFO: grace period \d+ stalled",
                  r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
+# The detector never reads a previous GP's start time: no report at a GP's
+# start after a quiet stretch, and the real stall of that GP is reported.
+test("rcu-stall-start-2", prog="ktest", args=["rcu-stall-start"], ncpu=2, timeout=60,
+     opts=["rcu_stall_ms=300"],
+     expect=[r"ktest rcu-stall-start: passed",
+             r"rcu: INFO: grace period \d+ stalled for \d+ ms, waiting on CPUs mask 0x[1-9a-f]",
+             r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
 # Callbacks: never before their grace period, in order, on their CPU, and
 # rcu_barrier waits for all of them.
 rcu_test("barrier", "rcu-barrier-test", 1000, 2)
