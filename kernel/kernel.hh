@@ -47,6 +47,7 @@ struct boot_options {
     bool ls_sync = false;
     bool hazptr_asym = false;
     bool gdb = false;
+    unsigned smp_late_ap = 0;    // test: the boot gives up on this CPU first (0: none)
     const char* init = "sh";     // the first process (after "--") and its arguments
     int init_argc = 0;
     const char* init_argv[16] = {};
