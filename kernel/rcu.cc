@@ -385,6 +385,10 @@ void rcu_barrier() {
 }
 
 uint64_t rcu_completed_gp() { return rcu_state.gp_seq.load() / 2; }
+uint64_t rcu_gp_seq() { return rcu_state.gp_seq.load(); }
+bool rcu_gp_waits_for(int cpu) {
+    return (rcu_state.gp_seq.load() & 1) && (rcu_state.qs_pending.load() & (uint64_t(1) << cpu));
+}
 
 bool rcu_later_gp_requested() {
     uint64_t seq = rcu_state.gp_seq.load();

@@ -138,6 +138,12 @@ struct rcu_stats {
 };
 rcu_stats rcu_get_stats();
 uint64_t rcu_completed_gp();
+// rcu_gp_seq(): gp_seq itself (rcu.cc: twice the completed GPs, plus one
+// while a GP runs); rcu_gp_waits_for(cpu): a GP is running and still
+// waits for a quiescent state from CPU `cpu`. For self-tests that stage a
+// moment in a grace period's life.
+uint64_t rcu_gp_seq();
+bool rcu_gp_waits_for(int cpu);
 // rcu_later_gp_requested(): someone (synchronize_rcu, call_rcu) wants a
 // grace period that can only start after the one running now ends.
 bool rcu_later_gp_requested();

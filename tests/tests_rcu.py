@@ -54,6 +54,28 @@ test("rcu-stall-start-2", prog="ktest", args=["rcu-stall-start"], ncpu=2, timeou
 # rcu_barrier waits for all of them.
 rcu_test("barrier", "rcu-barrier-test", 1000, 2)
 rcu_test("barrier", "rcu-barrier-test", 1000, 4, busted=False)
+# The moments of kernel/ktest/ktest_rcu_moments.cc (each one's comment says
+# what it stages and which broken kernel it was shown to catch; `make
+# mutate` keeps showing it). A grace period already in flight: a reader
+# that entered after it began is still waited for, by synchronize_rcu and
+# by call_rcu's callback.
+rcu_test("gp-inflight", "rcu-gp-inflight", 0, 3,
+         expect=[r"waited for reader B, which entered after that GP began"])
+rcu_test("cb-inflight", "rcu-cb-inflight", 0, 3,
+         expect=[r"waited for reader B, which entered after that GP began"])
+# Grace periods keep completing while every CPU reads back to back.
+rcu_test("gp-progress", "rcu-gp-progress", 4000, 2)
+# Expedited, with a reader inside its section at the IPI on every other CPU.
+rcu_test("expedited-ipi", "rcu-expedited-ipi", 0, 3, expect=[r"waited for every reader: ok"])
+# rcu_barrier with slow callbacks on every CPU: CPU 1 busy in user mode
+# (user/userspin), CPU 2 idle, CPU 0 the caller's.
+test("rcu-barrier-slow-3", prog="userspin", args=["2", "rcu-barrier-slow"], ncpu=3, timeout=60,
+     expect=[r"cpu0 \(the caller's\): 20 of 20 slow callbacks had finished",
+             r"cpu1 \(busy in user mode\): 20 of 20 slow callbacks had finished",
+             r"cpu2 \(idle\): 20 of 20 slow callbacks had finished",
+             r"userspin: ktest rcu-barrier-slow .*: passed"])
+test("rcu-barrier-slow-busted-3", prog="userspin", args=["2", "busted:rcu-barrier-slow"], ncpu=3,
+     timeout=60, status=1, expect=BUSTED_FAILS)
 # A call_rcu flood keeps memory bounded and returns every page.
 rcu_test("flood", "rcu-flood", 10, 2, timeout=90, busted=False)
 test("rcu-flood-busted-2", prog="ktest", args=["busted:rcu-flood", "2"], ncpu=2,

@@ -1,0 +1,414 @@
+// kernel/ktest/ktest_rcu_moments.cc: RCU self-tests that each stage one
+// precise moment in a grace period's life, by events (a flag, a count, the
+// grace-period number), never by sleeping "long enough":
+//   rcu-gp-inflight      (3+ CPUs) synchronize_rcu called while a GP is
+//                        already in flight must also wait for a reader that
+//                        entered after that GP started
+//   rcu-cb-inflight      the same for a call_rcu callback
+//   rcu-gp-progress N    every CPU runs N back-to-back kernel read sections
+//                        while a writer asks for GPs: GPs keep completing
+//   rcu-expedited-ipi    synchronize_rcu_expedited with a reader inside its
+//                        section on every other CPU when the IPIs arrive
+//   rcu-barrier-slow M   rcu_barrier with slow callbacks on every CPU (the
+//                        CPUs in bitmask M busy in user mode, the others
+//                        idle): every one has FINISHED when it returns
+// Each has a `busted:` twin in tests/tests_rcu.py, and docs/testing.md's
+// `make mutate` breaks the piece each guards in subtler ways.
+#include "ktest/ktest.hh"
+#include "proc.hh"
+#include "apic.hh"
+
+namespace {
+// wait_for(cond, give_up_ns): spin until cond() or the clock passes
+// give_up_ns (a broken kernel must fail, not hang); cond()'s last value.
+template <typename F>
+bool wait_for(F cond, uint64_t give_up_ns) {
+    while (!cond()) {
+        if (clock_ns() > give_up_ns) return false;
+        cpu_relax();
+    }
+    return true;
+}
+constexpr uint64_t GIVE_UP_NS = 5000000000UL;
+
+// ---- a grace period already in flight ----
+// CPU 1: reader A enters while no GP runs. CPU 2: a "starter" calls
+// synchronize_rcu, so GP g starts and waits for A. CPU 0: reader B enters
+// after g started (its CPU owes g nothing). CPU 2: the caller calls
+// synchronize_rcu (or call_rcu). A leaves once the caller is waiting, so g
+// ends while B is still inside; B stays until a GP that waits for its CPU
+// is running, or until the caller's wait ended, which would be too early:
+// the caller's GP must be a full one after its call, so it must wait for B.
+// Broken the way it guards against (the wait or the callback's GP number
+// taken as the end of the GP in flight, not snap()): "ended while reader B
+// was still inside".
+struct inflight_ctl {
+    bool use_call_rcu;
+    uint64_t give_up_ns;
+    std::atomic<int> a_inside{0}, b_inside{0};
+    std::atomic<bool> b_left{false}, waiting{false}, done{false}, starter_done{false};
+    std::atomic<bool> early{false}, gave_up{false};
+    std::atomic<uint64_t> g{0};
+    std::atomic<proc*> caller{nullptr};
+    rcu_head head;
+};
+
+void inflight_reader_a(void* arg) {
+    auto* c = static_cast<inflight_ctl*>(arg);
+    for (;;) {
+        rcu_read_lock();
+        if (!(rcu_gp_seq() & 1)) break;        // no GP running: g will wait for us
+        rcu_read_unlock();
+        msleep(1);
+    }
+    c->a_inside.store(1);
+    bool ok = wait_for([&] {
+        proc* p = c->caller.load();
+        bool sleeping = p && p->state.load() == TASK_SLEEPING;
+        return c->waiting.load() || c->done.load() || sleeping || rcu_later_gp_requested();
+    }, c->give_up_ns);
+    if (!ok) c->gave_up.store(true);
+    rcu_read_unlock();
+    proc_exit(0);
+}
+
+void inflight_starter(void* arg) {
+    auto* c = static_cast<inflight_ctl*>(arg);
+    while (!c->a_inside.load()) cpu_relax();
+    synchronize_rcu();
+    c->starter_done.store(true);
+    proc_exit(0);
+}
+
+void inflight_reader_b(void* arg) {
+    auto* c = static_cast<inflight_ctl*>(arg);
+    uint64_t g = c->g.load();
+    int me = current()->pinned;
+    for (;;) {
+        rcu_read_lock();
+        if (rcu_gp_seq() != g || !rcu_gp_waits_for(me)) break;
+        rcu_read_unlock();                     // g still waits for this CPU: pass a QS first
+        yield();
+    }
+    bool in_g = rcu_gp_seq() == g;
+    c->b_inside.store(1);
+    bool ok = wait_for([&] {
+        uint64_t s = rcu_gp_seq();
+        return c->done.load() || (s > g && rcu_gp_waits_for(me));
+    }, c->give_up_ns);
+    if (!ok) c->gave_up.store(true);
+    if (c->done.load()) c->early.store(true);
+    if (!in_g) {
+        log_printf("ktest inflight: grace period %lu ended before reader B was inside", g);
+        c->gave_up.store(true);
+    }
+    c->b_left.store(true);
+    rcu_read_unlock();
+    proc_exit(0);
+}
+
+void inflight_cb(rcu_head* h) {
+    auto* c = container_of(h, inflight_ctl, head);
+    if (!c->b_left.load()) c->early.store(true);
+    c->done.store(true);
+}
+
+void inflight_caller(void* arg) {
+    auto* c = static_cast<inflight_ctl*>(arg);
+    while (!c->b_inside.load()) cpu_relax();
+    if (c->use_call_rcu) {
+        call_rcu(&c->head, inflight_cb);
+        c->waiting.store(true);
+    } else {
+        c->caller.store(current());
+        synchronize_rcu();
+        if (!c->b_left.load()) c->early.store(true);
+        c->done.store(true);
+    }
+    proc_exit(0);
+}
+
+long test_inflight(const char* name, bool use_call_rcu) {
+    if (ncpu < 3) {
+        log_printf("ktest %s: needs 3 CPUs", name);
+        return -EINVAL;
+    }
+    synchronize_rcu();
+    inflight_ctl c;
+    c.use_call_rcu = use_call_rcu;
+    c.give_up_ns = clock_ns() + GIVE_UP_NS;
+    proc* a = kthread_spawn_on(1, "reader-a", inflight_reader_a, &c);
+    proc* starter = kthread_spawn_on(2, "gp-starter", inflight_starter, &c);
+    wait_for([&] { return (c.a_inside.load() && (rcu_gp_seq() & 1)) || c.starter_done.load(); },
+             c.give_up_ns);
+    c.g.store(rcu_gp_seq());
+    bool started = (c.g.load() & 1) && !c.starter_done.load();
+    proc* b = started ? kthread_spawn_on(0, "reader-b", inflight_reader_b, &c) : nullptr;
+    proc* caller = started ? kthread_spawn_on(2, "gp-caller", inflight_caller, &c) : nullptr;
+    if (!started) c.done.store(true);        // (releases reader A)
+    for (proc* p : {a, starter, b, caller}) if (p) kthread_join(p);
+    if (use_call_rcu && started) rcu_barrier();
+    bool ok = started && c.done.load() && !c.early.load() && !c.gave_up.load();
+    log_printf("ktest %s: %s called during grace period %lu: %s", name,
+               use_call_rcu ? "call_rcu's callback" : "synchronize_rcu",
+               c.g.load() / 2 + 1,
+               !started ? "no grace period started (NOT TESTED)"
+               : c.early.load() ? "ENDED while reader B, which entered after that GP began, was still inside"
+               : c.gave_up.load() ? "the moment never came (gave up)"
+               : "waited for reader B, which entered after that GP began");
+    return ok ? 0 : -1;
+}
+KTEST("rcu-gp-inflight", [](long) { return test_inflight("rcu-gp-inflight", false); }, 0,
+      "(3+ CPUs) synchronize_rcu during a GP waits for a reader that entered after it began");
+KTEST("rcu-cb-inflight", [](long) { return test_inflight("rcu-cb-inflight", true); }, 0,
+      "(3+ CPUs) call_rcu during a GP waits for a reader that entered after it began");
+
+// ---- grace periods keep completing under back-to-back read sections ----
+// Every CPU runs N read sections of 50 us back to back in a kernel thread,
+// never idle and never sleeping; a writer on CPU 0 calls synchronize_rcu
+// in a loop. Quiescent states then come only from the deferred reschedule:
+// a tick that finds its CPU in a section the GP waits for sets
+// need_resched, and the outermost rcu_read_unlock schedules. At least one
+// GP per 200 sections (a fixed count of sections, not a time; about one
+// per 40 is usual) must complete. Broken the way it guards against (the
+// tick not setting need_resched, or rcu_read_unlock not rescheduling):
+// about none complete.
+constexpr uint64_t PROGRESS_SECTION_NS = 50000;
+constexpr long SECTIONS_PER_GP = 200;
+struct progress_ctl {
+    long sections;
+    std::atomic<int> readers_done{0};
+    std::atomic<uint64_t> writer_gps{0};
+};
+
+void progress_reader(void* arg) {
+    auto* p = static_cast<progress_ctl*>(arg);
+    for (long i = 0; i < p->sections; ++i) {
+        rcu_read_guard g;
+        delay_ns(PROGRESS_SECTION_NS);
+    }
+    p->readers_done.fetch_add(1);
+    proc_exit(0);
+}
+
+void progress_writer(void* arg) {
+    auto* p = static_cast<progress_ctl*>(arg);
+    while (p->readers_done.load() < ncpu) {
+        synchronize_rcu();
+        p->writer_gps.fetch_add(1);
+    }
+    proc_exit(0);
+}
+
+long test_gp_progress(long sections) {
+    progress_ctl p;
+    p.sections = sections;
+    synchronize_rcu();
+    uint64_t gp0 = rcu_completed_gp();
+    proc* threads[MAXCPU + 1];
+    for (int i = 0; i < ncpu; ++i) threads[i] = kthread_spawn_on(i, "rcu-reader", progress_reader, &p);
+    threads[ncpu] = kthread_spawn_on(0, "gp-writer", progress_writer, &p);
+    for (int i = 0; i < ncpu; ++i) kthread_join(threads[i]);
+    uint64_t gps = rcu_completed_gp() - gp0;     // while the readers ran (and a last one)
+    kthread_join(threads[ncpu]);
+    uint64_t needed = uint64_t(sections / SECTIONS_PER_GP);
+    bool ok = gps >= needed && p.writer_gps.load() > 0;
+    log_printf("ktest rcu-gp-progress: %d CPUs x %ld back-to-back read sections of %lu us: %lu "
+               "grace periods completed (at least %lu needed): %s", ncpu, sections,
+               PROGRESS_SECTION_NS / 1000, gps, needed, ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("rcu-gp-progress", test_gp_progress, 4000,
+      "every CPU runs ARG back-to-back kernel read sections: GPs keep completing");
+
+// ---- expedited, with a reader in its section at the IPI on every other CPU ----
+// A reader on each other CPU enters its section, and stays until it has
+// seen need_resched set three times while inside (the expedited GP's
+// IPIs, every 200 us, or a tick: either came while it was inside) or the
+// expedited call returned, which would be too early. Broken the way it
+// guards against (the IPI handler reporting a quiescent state without
+// looking at the interrupted context): the call returns at the first IPI.
+struct expedited_ctl {
+    uint64_t give_up_ns;
+    std::atomic<int> inside{0}, left{0};
+    std::atomic<bool> returned{false}, early{false}, gave_up{false};
+    std::atomic<uint64_t> sightings{0};
+};
+
+void expedited_reader(void* arg) {
+    auto* e = static_cast<expedited_ctl*>(arg);
+    {
+        rcu_read_guard g;
+        e->inside.fetch_add(1);
+        int seen = 0;
+        while (seen < 3 && !e->returned.load()) {
+            if (this_cpu()->need_resched) {
+                this_cpu()->need_resched = 0;    // count it; set again below
+                ++seen;
+            }
+            if (clock_ns() > e->give_up_ns) {
+                e->gave_up.store(true);
+                break;
+            }
+            cpu_relax();
+        }
+        if (e->returned.load()) e->early.store(true);
+        e->sightings.fetch_add(seen);
+        e->left.fetch_add(1);
+        set_need_resched();                      // the reschedule held back for the section
+    }
+    proc_exit(0);
+}
+
+void expedited_caller(void* arg) {
+    auto* e = static_cast<expedited_ctl*>(arg);
+    while (e->inside.load() < ncpu - 1) cpu_relax();
+    synchronize_rcu_expedited();
+    if (e->left.load() < ncpu - 1) e->early.store(true);
+    e->returned.store(true);
+    proc_exit(0);
+}
+
+long test_expedited_ipi(long) {
+    if (ncpu < 2) return -EINVAL;
+    expedited_ctl e;
+    e.give_up_ns = clock_ns() + GIVE_UP_NS;
+    proc* threads[MAXCPU];
+    for (int i = 1; i < ncpu; ++i) threads[i] = kthread_spawn_on(i, "held-reader", expedited_reader, &e);
+    threads[0] = kthread_spawn_on(0, "exp-caller", expedited_caller, &e);
+    for (int i = 0; i < ncpu; ++i) kthread_join(threads[i]);
+    bool ok = !e.early.load() && !e.gave_up.load() && e.returned.load();
+    log_printf("ktest rcu-expedited-ipi: readers on %d other CPUs saw %lu interruptions inside their "
+               "sections; synchronize_rcu_expedited %s: %s", ncpu - 1, e.sightings.load(),
+               e.early.load() ? "RETURNED while a reader was still inside"
+               : e.gave_up.load() ? "never returned (gave up)" : "waited for every reader",
+               ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("rcu-expedited-ipi", test_expedited_ipi, 0,
+      "synchronize_rcu_expedited with a reader inside at the IPI on every other CPU");
+
+// ---- rcu_barrier with slow callbacks on every CPU ----
+// Callbacks that each spin 2 ms are queued on every CPU: the caller's, the
+// CPUs in bitmask ARG (which user/userspin keeps busy in user mode: their
+// callbacks run at interrupt exit) and the others (idle: their idle loop
+// runs them). The caller holds a read section while they are queued, so
+// none can run before rcu_barrier is called. When it returns, every one
+// must have FINISHED, not merely started or been counted. Broken the way it
+// guards against (rcu_do_callbacks counting a batch as invoked before
+// running it, or rcu_barrier looking only at the caller's CPU): callbacks
+// still running on other CPUs.
+constexpr int SLOW_CBS_PER_CPU = 20;
+constexpr uint64_t SLOW_CB_NS = 2000000;
+struct slow_cb {
+    rcu_head rcu;
+    int cpu;
+    uint64_t completed_at_call;
+    std::atomic<int> state{0};                   // 0 queued, 1 running, 2 finished
+};
+std::atomic<uint64_t> slow_wrong_cpu{0}, slow_early{0};
+
+void slow_cb_fn(rcu_head* h) {
+    slow_cb* c = container_of(h, slow_cb, rcu);
+    c->state.store(1);
+    if (this_cpu_index() != c->cpu) slow_wrong_cpu.fetch_add(1);
+    if (rcu_completed_gp() < c->completed_at_call + 1) slow_early.fetch_add(1);
+    delay_ns(SLOW_CB_NS);
+    c->state.store(2);
+}
+
+// queue_slow(cbs): queue this CPU's share (callers run pinned or with
+// preemption off).
+void queue_slow(slow_cb* cbs) {
+    for (int k = 0; k < SLOW_CBS_PER_CPU; ++k) {
+        cbs[k].cpu = this_cpu_index();
+        cbs[k].completed_at_call = rcu_completed_gp();
+        call_rcu(&cbs[k].rcu, slow_cb_fn);
+    }
+}
+
+struct slow_ctl {
+    slow_cb* cbs;                                // ncpu * SLOW_CBS_PER_CPU
+    std::atomic<int> queued{0};
+};
+
+void slow_queuer(void* arg) {
+    auto* q = static_cast<slow_ctl*>(arg);
+    queue_slow(q->cbs + current()->pinned * SLOW_CBS_PER_CPU);
+    q->queued.fetch_add(1);
+    proc_exit(0);
+}
+
+// cpu_doing(i): what CPU i runs now, for the report.
+const char* cpu_doing(int i) {
+    proc* p = __atomic_load_n(&cpus[i].current, __ATOMIC_RELAXED);
+    return !p || p->is_idle ? "idle" : p->is_kthread ? "in a kernel thread" : "busy in user mode";
+}
+
+long test_barrier_slow(long user_mask) {
+    int me = this_cpu_index();
+    if (ncpu < 2 || (user_mask & (1L << me))) {
+        log_printf("ktest rcu-barrier-slow: needs 2 CPUs, and the caller's CPU%d not in mask %#lx", me,
+                   user_mask);
+        return -EINVAL;
+    }
+    // The CPUs in the mask must be running user tasks, the others idle.
+    auto settled = [&] {
+        for (int i = 0; i < ncpu; ++i) {
+            bool user = strcmp(cpu_doing(i), "busy in user mode") == 0;
+            if (i != me && (user_mask & (1L << i) ? !user : strcmp(cpu_doing(i), "idle") != 0)) return false;
+        }
+        return true;
+    };
+    uint64_t give_up = clock_ns() + GIVE_UP_NS;
+    while (!settled() && clock_ns() < give_up) msleep(1);
+    slow_ctl q;
+    q.cbs = new slow_cb[ncpu * SLOW_CBS_PER_CPU];
+    slow_wrong_cpu = slow_early = 0;
+    proc* queuers[MAXCPU] = {};
+    {
+        rcu_read_guard g;                        // no callback's GP can end before the barrier
+        me = this_cpu()->index;
+        for (int i = 0; i < ncpu; ++i) {
+            if (i != me) queuers[i] = kthread_spawn_on(i, "slow-cb-queuer", slow_queuer, &q);
+        }
+        queue_slow(q.cbs + me * SLOW_CBS_PER_CPU);
+        while (q.queued.load() < ncpu - 1) cpu_relax();
+    }
+    for (int i = 0; i < ncpu; ++i) {           // the queuers must be gone, the CPUs settled again
+        if (queuers[i]) while (__atomic_load_n(&cpus[i].current, __ATOMIC_RELAXED) == queuers[i]) cpu_relax();
+    }
+    const char* doing[MAXCPU];
+    for (int i = 0; i < ncpu; ++i) doing[i] = i == me ? "the caller's" : cpu_doing(i);
+    rcu_barrier();
+    int finished[MAXCPU] = {}, running[MAXCPU] = {};
+    for (int i = 0; i < ncpu; ++i) {
+        for (int k = 0; k < SLOW_CBS_PER_CPU; ++k) {
+            int st = q.cbs[i * SLOW_CBS_PER_CPU + k].state.load();
+            finished[i] += st == 2;
+            running[i] += st == 1;
+        }
+    }
+    bool ok = slow_wrong_cpu.load() == 0 && slow_early.load() == 0;
+    for (int i = 0; i < ncpu; ++i) {
+        ok &= finished[i] == SLOW_CBS_PER_CPU;
+        log_printf("ktest rcu-barrier-slow: cpu%d (%s): %d of %d slow callbacks had finished when "
+                   "rcu_barrier returned, %d still running", i, doing[i], finished[i],
+                   SLOW_CBS_PER_CPU, running[i]);
+    }
+    for (proc* p : queuers) if (p) kthread_join(p);
+    rcu_barrier();                               // (busted: let any stragglers finish)
+    while (true) {
+        bool all = true;
+        for (int i = 0; i < ncpu * SLOW_CBS_PER_CPU; ++i) all &= q.cbs[i].state.load() == 2;
+        if (all) break;
+        msleep(1);
+    }
+    delete[] q.cbs;
+    log_printf("ktest rcu-barrier-slow: %lu callbacks on another CPU than their call_rcu, %lu before "
+               "their grace period: %s", slow_wrong_cpu.load(), slow_early.load(), ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("rcu-barrier-slow", test_barrier_slow, 0,
+      "rcu_barrier with 2-ms callbacks on every CPU (ARG: bitmask of CPUs busy in user mode)");
+}
