@@ -193,6 +193,10 @@ void store_buffer_arm(int cpu) { store_buffer_armed.store(cpu); }
 bool store_buffer_hold_word(void* where, uintptr_t value) {
     irq_guard g;
     int me = this_cpu()->index;
+    if (store_buffer_holder.load() == me && held_where == where) {
+        held_value = value;          // a later store to the held word waits behind it
+        return true;
+    }
     int armed = me;
     if (!store_buffer_armed.compare_exchange_strong(armed, -1)) return false;
     held_where = where;

@@ -25,7 +25,8 @@ void membarrier_all();
 // nanoseconds; this makes the wait last until the CPU's next full barrier,
 // every time. While CPU c is armed (store_buffer_arm(c)), the next
 // store_buffer_hold(where, value) made on c records the store instead of
-// making it (and returns true); the store happens at c's next full
+// making it (and returns true), and so does every later one to the same
+// word on c, as stores wait in order; the store happens at c's next full
 // barrier: the membarrier_all IPI, or store_buffer_drain(), which code
 // calls right after a full fence of its own. Debug builds only: DEBUG=0
 // never holds a store, and the calls compile to nothing.
@@ -38,7 +39,10 @@ void store_buffer_drain_slow();
 template <typename T>
 inline bool store_buffer_hold(std::atomic<T*>& where, T* value) {
     static_assert(sizeof(std::atomic<T*>) == sizeof(uintptr_t));
-    if (__builtin_expect(store_buffer_armed.load(std::memory_order_relaxed) < 0, 1)) return false;
+    if (__builtin_expect(store_buffer_armed.load(std::memory_order_relaxed) < 0, 1)
+        && __builtin_expect(store_buffer_holder.load(std::memory_order_relaxed) < 0, 1)) {
+        return false;
+    }
     return store_buffer_hold_word(&where, uintptr_t(value));
 }
 inline void store_buffer_drain() {
