@@ -183,7 +183,6 @@ void stall_check() {
     if (mask == 0) return;
     uint64_t expected = rcu_state.stall_reported.load();
     if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
-    rcu_stall_reports.fetch_add(1);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
     for (int i = 0; i < ncpu; ++i) {
@@ -193,6 +192,7 @@ void stall_check() {
                        task_label(cpus[i].current, task, sizeof(task)), cpus[i].preempt_count % PREEMPT_IRQ);
         }
     }
+    rcu_stall_reports.fetch_add(1);   // printed (a test may release the stalled reader now)
 }
 }
 
