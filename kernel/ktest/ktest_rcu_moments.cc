@@ -39,6 +39,8 @@ constexpr uint64_t GIVE_UP_NS = 5000000000UL;
 // ends while B is still inside; B stays until a GP that waits for its CPU
 // is running, or until the caller's wait ended, which would be too early:
 // the caller's GP must be a full one after its call, so it must wait for B.
+// Nothing else may ask for a GP meanwhile (B would take it for the
+// caller's), so the tasks are joined, and freed, only at the end.
 // Broken the way it guards against (the wait or the callback's GP number
 // taken as the end of the GP in flight, not snap()): "ended while reader B
 // was still inside".
@@ -146,6 +148,9 @@ long test_inflight(const char* name, bool use_call_rcu) {
     proc* b = started ? kthread_spawn_on(0, "reader-b", inflight_reader_b, &c) : nullptr;
     proc* caller = started ? kthread_spawn_on(2, "gp-caller", inflight_caller, &c) : nullptr;
     if (!started) c.done.store(true);        // (releases reader A)
+    // No kthread_join before the wait is over: freeing a task asks for a
+    // grace period, which B would take for the caller's.
+    while (!c.done.load() && !c.gave_up.load()) msleep(1);
     for (proc* p : {a, starter, b, caller}) if (p) kthread_join(p);
     if (use_call_rcu && started) rcu_barrier();
     bool ok = started && c.done.load() && !c.early.load() && !c.gave_up.load();
@@ -165,8 +170,10 @@ KTEST("rcu-cb-inflight", [](long) { return test_inflight("rcu-cb-inflight", true
 
 // ---- grace periods keep completing under back-to-back read sections ----
 // Every CPU runs N read sections of 50 us back to back in a kernel thread,
-// never idle and never sleeping; a writer on CPU 0 calls synchronize_rcu
-// in a loop. Quiescent states then come only from the deferred reschedule:
+// never idle and never sleeping, all starting together; a writer on CPU 0
+// calls synchronize_rcu in a loop. The GPs that complete between the start
+// and the moment the first reader is done are counted (after that, a CPU
+// that is done no longer holds GPs up). Quiescent states then come only from the deferred reschedule:
 // a tick that finds its CPU in a section the GP waits for sets
 // need_resched, and the outermost rcu_read_unlock schedules. At least one
 // GP per 200 sections (a fixed count of sections, not a time; about one
@@ -177,17 +184,20 @@ constexpr uint64_t PROGRESS_SECTION_NS = 50000;
 constexpr long SECTIONS_PER_GP = 200;
 struct progress_ctl {
     long sections;
-    std::atomic<int> readers_done{0};
+    std::atomic<int> readers_ready{0}, readers_done{0};
+    std::atomic<uint64_t> gp_at_start{0}, gp_at_first_done{0};
     std::atomic<uint64_t> writer_gps{0};
 };
 
 void progress_reader(void* arg) {
     auto* p = static_cast<progress_ctl*>(arg);
+    if (p->readers_ready.fetch_add(1) + 1 == ncpu) p->gp_at_start.store(rcu_completed_gp());
+    while (p->readers_ready.load() < ncpu) cpu_relax();
     for (long i = 0; i < p->sections; ++i) {
         rcu_read_guard g;
         delay_ns(PROGRESS_SECTION_NS);
     }
-    p->readers_done.fetch_add(1);
+    if (p->readers_done.fetch_add(1) == 0) p->gp_at_first_done.store(rcu_completed_gp());
     proc_exit(0);
 }
 
@@ -204,17 +214,16 @@ long test_gp_progress(long sections) {
     progress_ctl p;
     p.sections = sections;
     synchronize_rcu();
-    uint64_t gp0 = rcu_completed_gp();
     proc* threads[MAXCPU + 1];
     for (int i = 0; i < ncpu; ++i) threads[i] = kthread_spawn_on(i, "rcu-reader", progress_reader, &p);
     threads[ncpu] = kthread_spawn_on(0, "gp-writer", progress_writer, &p);
-    for (int i = 0; i < ncpu; ++i) kthread_join(threads[i]);
-    uint64_t gps = rcu_completed_gp() - gp0;     // while the readers ran (and a last one)
-    kthread_join(threads[ncpu]);
+    for (int i = 0; i <= ncpu; ++i) kthread_join(threads[i]);
+    uint64_t gps = p.gp_at_first_done.load() - p.gp_at_start.load();
     uint64_t needed = uint64_t(sections / SECTIONS_PER_GP);
     bool ok = gps >= needed && p.writer_gps.load() > 0;
     log_printf("ktest rcu-gp-progress: %d CPUs x %ld back-to-back read sections of %lu us: %lu "
-               "grace periods completed (at least %lu needed): %s", ncpu, sections,
+               "grace periods completed before the first CPU was done (at least %lu needed): %s",
+               ncpu, sections,
                PROGRESS_SECTION_NS / 1000, gps, needed, ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
@@ -289,15 +298,17 @@ KTEST("rcu-expedited-ipi", test_expedited_ipi, 0,
       "synchronize_rcu_expedited with a reader inside at the IPI on every other CPU");
 
 // ---- rcu_barrier with slow callbacks on every CPU ----
-// Callbacks that each spin 2 ms are queued on every CPU: the caller's, the
-// CPUs in bitmask ARG (which user/userspin keeps busy in user mode: their
-// callbacks run at interrupt exit) and the others (idle: their idle loop
-// runs them). The caller holds a read section while they are queued, so
-// none can run before rcu_barrier is called. When it returns, every one
-// must have FINISHED, not merely started or been counted. Broken the way it
-// guards against (rcu_do_callbacks counting a batch as invoked before
-// running it, or rcu_barrier looking only at the caller's CPU): callbacks
-// still running on other CPUs.
+// Callbacks that each spin 2 ms are queued on every CPU: 20 on each CPU in
+// bitmask ARG (which user/userspin keeps busy in user mode: their callbacks
+// run at interrupt exit) and on each other CPU (idle: the idle loop runs
+// them), one on the caller's (more there would keep the caller from
+// running until all were done anyway, hiding an early return). The caller
+// holds a read section while they are queued, so none can run before
+// rcu_barrier is called. When it returns, every one must have FINISHED,
+// not merely started or been counted. Broken the way it guards against
+// (rcu_do_callbacks counting a batch as invoked before running it, or
+// rcu_barrier looking only at the caller's CPU): callbacks still running
+// on other CPUs.
 constexpr int SLOW_CBS_PER_CPU = 20;
 constexpr uint64_t SLOW_CB_NS = 2000000;
 struct slow_cb {
@@ -317,10 +328,10 @@ void slow_cb_fn(rcu_head* h) {
     c->state.store(2);
 }
 
-// queue_slow(cbs): queue this CPU's share (callers run pinned or with
-// preemption off).
-void queue_slow(slow_cb* cbs) {
-    for (int k = 0; k < SLOW_CBS_PER_CPU; ++k) {
+// queue_slow(cbs, n): queue n of this CPU's slow callbacks (callers run
+// pinned or with preemption off).
+void queue_slow(slow_cb* cbs, int n) {
+    for (int k = 0; k < n; ++k) {
         cbs[k].cpu = this_cpu_index();
         cbs[k].completed_at_call = rcu_completed_gp();
         call_rcu(&cbs[k].rcu, slow_cb_fn);
@@ -334,7 +345,7 @@ struct slow_ctl {
 
 void slow_queuer(void* arg) {
     auto* q = static_cast<slow_ctl*>(arg);
-    queue_slow(q->cbs + current()->pinned * SLOW_CBS_PER_CPU);
+    queue_slow(q->cbs + current()->pinned * SLOW_CBS_PER_CPU, SLOW_CBS_PER_CPU);
     q->queued.fetch_add(1);
     proc_exit(0);
 }
@@ -372,7 +383,7 @@ long test_barrier_slow(long user_mask) {
         for (int i = 0; i < ncpu; ++i) {
             if (i != me) queuers[i] = kthread_spawn_on(i, "slow-cb-queuer", slow_queuer, &q);
         }
-        queue_slow(q.cbs + me * SLOW_CBS_PER_CPU);
+        queue_slow(q.cbs + me * SLOW_CBS_PER_CPU, 1);
         while (q.queued.load() < ncpu - 1) cpu_relax();
     }
     for (int i = 0; i < ncpu; ++i) {           // the queuers must be gone, the CPUs settled again
@@ -381,9 +392,10 @@ long test_barrier_slow(long user_mask) {
     const char* doing[MAXCPU];
     for (int i = 0; i < ncpu; ++i) doing[i] = i == me ? "the caller's" : cpu_doing(i);
     rcu_barrier();
-    int finished[MAXCPU] = {}, running[MAXCPU] = {};
+    int finished[MAXCPU] = {}, running[MAXCPU] = {}, queued[MAXCPU];
     for (int i = 0; i < ncpu; ++i) {
-        for (int k = 0; k < SLOW_CBS_PER_CPU; ++k) {
+        queued[i] = i == me ? 1 : SLOW_CBS_PER_CPU;
+        for (int k = 0; k < queued[i]; ++k) {
             int st = q.cbs[i * SLOW_CBS_PER_CPU + k].state.load();
             finished[i] += st == 2;
             running[i] += st == 1;
@@ -391,16 +403,18 @@ long test_barrier_slow(long user_mask) {
     }
     bool ok = slow_wrong_cpu.load() == 0 && slow_early.load() == 0;
     for (int i = 0; i < ncpu; ++i) {
-        ok &= finished[i] == SLOW_CBS_PER_CPU;
+        ok &= finished[i] == queued[i];
         log_printf("ktest rcu-barrier-slow: cpu%d (%s): %d of %d slow callbacks had finished when "
-                   "rcu_barrier returned, %d still running", i, doing[i], finished[i],
-                   SLOW_CBS_PER_CPU, running[i]);
+                   "rcu_barrier returned, %d still running", i, doing[i], finished[i], queued[i],
+                   running[i]);
     }
     for (proc* p : queuers) if (p) kthread_join(p);
     rcu_barrier();                               // (busted: let any stragglers finish)
     while (true) {
         bool all = true;
-        for (int i = 0; i < ncpu * SLOW_CBS_PER_CPU; ++i) all &= q.cbs[i].state.load() == 2;
+        for (int i = 0; i < ncpu; ++i) {
+            for (int k = 0; k < queued[i]; ++k) all &= q.cbs[i * SLOW_CBS_PER_CPU + k].state.load() == 2;
+        }
         if (all) break;
         msleep(1);
     }
