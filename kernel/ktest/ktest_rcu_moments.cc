@@ -300,15 +300,16 @@ KTEST("rcu-expedited-ipi", test_expedited_ipi, 0,
 // ---- rcu_barrier with slow callbacks on every CPU ----
 // Callbacks that each spin 2 ms are queued on every CPU: 20 on each CPU in
 // bitmask ARG (which user/userspin keeps busy in user mode: their callbacks
-// run at interrupt exit) and on each other CPU (idle: the idle loop runs
-// them), one on the caller's (more there would keep the caller from
-// running until all were done anyway, hiding an early return). The caller
-// holds a read section while they are queued, so none can run before
-// rcu_barrier is called. When it returns, every one must have FINISHED,
-// not merely started or been counted. Broken the way it guards against
-// (rcu_do_callbacks counting a batch as invoked before running it, or
-// rcu_barrier looking only at the caller's CPU): callbacks still running
-// on other CPUs.
+// run at interrupt exits) and on each other CPU (idle: the idle loop runs
+// them), one on the caller's. None may become ready before rcu_barrier is
+// called: a kernel thread on the first CPU of the mask queues that CPU's
+// callbacks inside a read section and stays inside until the caller sleeps
+// in rcu_barrier, so every CPU meets the barrier's grace period before it
+// starts on its callbacks. When rcu_barrier returns, every callback must
+// have FINISHED, not merely started or been counted. Broken the way it
+// guards against (rcu_do_callbacks counting a batch as invoked before
+// running it, or rcu_barrier looking only at the caller's CPU): callbacks
+// still running on other CPUs.
 constexpr int SLOW_CBS_PER_CPU = 20;
 constexpr uint64_t SLOW_CB_NS = 2000000;
 struct slow_cb {
@@ -328,11 +329,11 @@ void slow_cb_fn(rcu_head* h) {
     c->state.store(2);
 }
 
-// queue_slow(cbs, n): queue n of this CPU's slow callbacks (callers run
-// pinned or with preemption off).
+// queue_slow(cbs, n): queue n slow callbacks on this CPU.
 void queue_slow(slow_cb* cbs, int n) {
+    preempt_guard g;
     for (int k = 0; k < n; ++k) {
-        cbs[k].cpu = this_cpu_index();
+        cbs[k].cpu = this_cpu()->index;
         cbs[k].completed_at_call = rcu_completed_gp();
         call_rcu(&cbs[k].rcu, slow_cb_fn);
     }
@@ -340,8 +341,25 @@ void queue_slow(slow_cb* cbs, int n) {
 
 struct slow_ctl {
     slow_cb* cbs;                                // ncpu * SLOW_CBS_PER_CPU
-    std::atomic<int> queued{0};
+    uint64_t give_up_ns;
+    proc* caller;
+    std::atomic<int> holding{0}, queued{0};
+    std::atomic<bool> barrier_called{false}, gave_up{false};
 };
+
+void slow_holder(void* arg) {
+    auto* q = static_cast<slow_ctl*>(arg);
+    {
+        rcu_read_guard g;
+        queue_slow(q->cbs + current()->pinned * SLOW_CBS_PER_CPU, SLOW_CBS_PER_CPU);
+        q->holding.store(1);
+        bool ok = wait_for([&] {
+            return q->barrier_called.load() && q->caller->state.load() == TASK_SLEEPING;
+        }, q->give_up_ns);
+        if (!ok) q->gave_up.store(true);
+    }
+    proc_exit(0);
+}
 
 void slow_queuer(void* arg) {
     auto* q = static_cast<slow_ctl*>(arg);
@@ -358,16 +376,18 @@ const char* cpu_doing(int i) {
 
 long test_barrier_slow(long user_mask) {
     int me = this_cpu_index();
-    if (ncpu < 2 || (user_mask & (1L << me))) {
-        log_printf("ktest rcu-barrier-slow: needs 2 CPUs, and the caller's CPU%d not in mask %#lx", me,
-                   user_mask);
+    if (ncpu < 2 || current()->pinned != me || (user_mask & (1L << me))) {
+        log_printf("ktest rcu-barrier-slow: needs 2 CPUs and a caller pinned to a CPU outside "
+                   "mask %#lx", user_mask);
         return -EINVAL;
     }
+    int holder_cpu = (me + 1) % ncpu;
+    for (int i = ncpu - 1; i >= 0; --i) if (user_mask & (1L << i)) holder_cpu = i;
     // The CPUs in the mask must be running user tasks, the others idle.
     auto settled = [&] {
         for (int i = 0; i < ncpu; ++i) {
-            bool user = strcmp(cpu_doing(i), "busy in user mode") == 0;
-            if (i != me && (user_mask & (1L << i) ? !user : strcmp(cpu_doing(i), "idle") != 0)) return false;
+            const char* want = user_mask & (1L << i) ? "busy in user mode" : "idle";
+            if (i != me && strcmp(cpu_doing(i), want) != 0) return false;
         }
         return true;
     };
@@ -375,23 +395,22 @@ long test_barrier_slow(long user_mask) {
     while (!settled() && clock_ns() < give_up) msleep(1);
     slow_ctl q;
     q.cbs = new slow_cb[ncpu * SLOW_CBS_PER_CPU];
+    q.give_up_ns = clock_ns() + GIVE_UP_NS;
+    q.caller = current();
     slow_wrong_cpu = slow_early = 0;
-    proc* queuers[MAXCPU] = {};
-    {
-        rcu_read_guard g;                        // no callback's GP can end before the barrier
-        me = this_cpu()->index;
-        for (int i = 0; i < ncpu; ++i) {
-            if (i != me) queuers[i] = kthread_spawn_on(i, "slow-cb-queuer", slow_queuer, &q);
-        }
-        queue_slow(q.cbs + me * SLOW_CBS_PER_CPU, 1);
-        while (q.queued.load() < ncpu - 1) cpu_relax();
+    proc* threads[MAXCPU] = {};
+    threads[holder_cpu] = kthread_spawn_on(holder_cpu, "slow-cb-holder", slow_holder, &q);
+    while (!q.holding.load()) msleep(1);
+    int others = 0;
+    for (int i = 0; i < ncpu; ++i) {
+        if (i == me || i == holder_cpu) continue;
+        threads[i] = kthread_spawn_on(i, "slow-cb-queuer", slow_queuer, &q);
+        ++others;
     }
-    for (int i = 0; i < ncpu; ++i) {           // the queuers must be gone, the CPUs settled again
-        if (queuers[i]) while (__atomic_load_n(&cpus[i].current, __ATOMIC_RELAXED) == queuers[i]) cpu_relax();
-    }
-    const char* doing[MAXCPU];
-    for (int i = 0; i < ncpu; ++i) doing[i] = i == me ? "the caller's" : cpu_doing(i);
-    rcu_barrier();
+    queue_slow(q.cbs + me * SLOW_CBS_PER_CPU, 1);
+    while (q.queued.load() < others) msleep(1);
+    q.barrier_called.store(true);
+    rcu_barrier();                               // the holder leaves once this sleeps
     int finished[MAXCPU] = {}, running[MAXCPU] = {}, queued[MAXCPU];
     for (int i = 0; i < ncpu; ++i) {
         queued[i] = i == me ? 1 : SLOW_CBS_PER_CPU;
@@ -401,26 +420,25 @@ long test_barrier_slow(long user_mask) {
             running[i] += st == 1;
         }
     }
-    bool ok = slow_wrong_cpu.load() == 0 && slow_early.load() == 0;
+    bool ok = slow_wrong_cpu.load() == 0 && slow_early.load() == 0 && !q.gave_up.load();
     for (int i = 0; i < ncpu; ++i) {
         ok &= finished[i] == queued[i];
         log_printf("ktest rcu-barrier-slow: cpu%d (%s): %d of %d slow callbacks had finished when "
-                   "rcu_barrier returned, %d still running", i, doing[i], finished[i], queued[i],
-                   running[i]);
+                   "rcu_barrier returned, %d still running", i, i == me ? "the caller's" : cpu_doing(i),
+                   finished[i], queued[i], running[i]);
     }
-    for (proc* p : queuers) if (p) kthread_join(p);
+    for (proc* p : threads) if (p) kthread_join(p);
     rcu_barrier();                               // (busted: let any stragglers finish)
-    while (true) {
-        bool all = true;
+    for (bool all = false; !all; msleep(1)) {
+        all = true;
         for (int i = 0; i < ncpu; ++i) {
             for (int k = 0; k < queued[i]; ++k) all &= q.cbs[i * SLOW_CBS_PER_CPU + k].state.load() == 2;
         }
-        if (all) break;
-        msleep(1);
     }
     delete[] q.cbs;
     log_printf("ktest rcu-barrier-slow: %lu callbacks on another CPU than their call_rcu, %lu before "
-               "their grace period: %s", slow_wrong_cpu.load(), slow_early.load(), ok ? "ok" : "FAILED");
+               "their grace period%s: %s", slow_wrong_cpu.load(), slow_early.load(),
+               q.gave_up.load() ? ", the barrier never slept" : "", ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }
 KTEST("rcu-barrier-slow", test_barrier_slow, 0,
