@@ -12,8 +12,9 @@
 //   rcu-barrier-slow M   rcu_barrier with slow callbacks on every CPU (the
 //                        CPUs in bitmask M busy in user mode, the others
 //                        idle): every one has FINISHED when it returns
-// Each has a `busted:` twin in tests/tests_rcu.py, and docs/testing.md's
-// `make mutate` breaks the piece each guards in subtler ways.
+// Each comment below names the broken kernel its test catches, and `make
+// mutate` (tests/mutations.py) keeps applying those bugs: with grace
+// periods skipped altogether (`busted:`) most of these moments never come.
 #include "ktest/ktest.hh"
 #include "proc.hh"
 #include "apic.hh"
