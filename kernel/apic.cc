@@ -214,6 +214,14 @@ void store_buffer_drain_slow() {
 }
 #endif
 
+void lapic_stop_ap(uint32_t apic_id) {
+    irq_guard g;
+    ipi_wait_idle();
+    lapic_reg(LAPIC_ICR_HI) = apic_id << 24;
+    lapic_reg(LAPIC_ICR_LO) = 0x4500;                           // INIT
+    ipi_wait_idle();
+}
+
 // lapic_start_ap(): the INIT, startup, startup sequence.
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa) {
     lapic_reg(LAPIC_ICR_HI) = apic_id << 24;

@@ -57,6 +57,9 @@ inline bool store_buffer_hold(std::atomic<T*>&, T*) { return false; }
 inline void store_buffer_drain() {}
 #endif
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa);
+// lapic_stop_ap(apic_id): an INIT IPI: that CPU stops wherever it is and
+// waits for a startup IPI (smp.cc parks a CPU that came too late).
+void lapic_stop_ap(uint32_t apic_id);
 void ioapic_init();
 void ioapic_route(int irq, int vector, int cpu_index);
 

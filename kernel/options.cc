@@ -30,7 +30,7 @@ constexpr option OPTIONS[] = {
     {"hazptr_asym", &kopts.hazptr_asym, nullptr, 0, 1, "hazard pointers: the fence-free read side"},
     {"gdb", &kopts.gdb, nullptr, 0, 1, "a panic halts every CPU and QEMU stays up for GDB"},
     {"smp_late_ap", nullptr, &kopts.smp_late_ap, 0, MAXCPU - 1,
-     "test: the boot gives up on CPU N at once, and N comes up after (0: none)"},
+     "test: the boot gives up on CPU N at once and parks it (0: none)"},
 };
 
 // set_option(key, value): apply one `key=value`; false if no option takes it.

@@ -6,13 +6,18 @@
 // checks in (smp_ap_check_in) and sets `online`; CPUs are started one at a
 // time, and the boot waits AP_TIMEOUT_NS for each.
 //
-// A CPU that checks in after the boot gave up on it is parked for good:
-// it halts with interrupts off and is never counted in ncpu. Counting it
-// would need everything sized or looped by ncpu (RCU's masks, the run
-// queues, the hazard slots) to take a CPU that appears later; leaving it
-// running uncounted was worse, since it ran tasks that RCU never waited
-// for. Who decides is one compare-and-swap on the CPU's start state, by
-// the CPU checking in or by the boot giving up, whichever comes first.
+// A CPU that has not checked in when the boot gives up on it is parked for
+// good and never counted in ncpu: the boot sends it an INIT IPI, which
+// leaves it waiting for a startup IPI (it may still be in the trampoline,
+// which would fault once the boot drops the low identity map), turns the
+// trampoline into a halt loop for the startup IPI that may still be
+// pending, and says so on the console; if it reaches ap_entry all the same,
+// it halts there with interrupts off. Counting it would need everything
+// sized or looped by ncpu (RCU's masks, the run queues, the hazard slots)
+// to take a CPU that appears later; leaving it running uncounted was
+// worse, since it ran tasks that RCU never waited for. Who decides is one
+// compare-and-swap on the CPU's start state, by the CPU checking in or by
+// the boot giving up, whichever comes first.
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
@@ -25,10 +30,7 @@ extern "C" char ap_tramp_start[], ap_tramp_end[], ap_tramp_data[];
 namespace {
 enum : int { AP_WAITING, AP_CHECKED_IN, AP_GIVEN_UP };
 std::atomic<int> ap_state[MAXCPU];
-std::atomic<int> parked{0};
 }
-
-int smp_parked_cpus() { return parked.load(); }
 
 // smp_ap_check_in(c): from CPU c in ap_entry: true if the boot still
 // waits for it; false if it gave up on c, which must then park. (With
@@ -42,12 +44,10 @@ bool smp_ap_check_in(cpu* c) {
     return ap_state[c->index].compare_exchange_strong(expected, AP_CHECKED_IN);
 }
 
-// smp_park(c): CPU c came up too late to be counted: say so, and halt
-// forever with interrupts off (it has no timer and takes no IPIs).
-void smp_park(cpu* c) {
-    log_printf("cpu %d (apic %u) came up after the boot gave up on it: parked for good, "
-               "not counted in the %d CPUs online", c->index, c->apic_id, ncpu);
-    parked.fetch_add(1);
+// smp_park(c): CPU c came up too late to be counted: halt forever with
+// interrupts off, touching nothing (the boot has said so, and its INIT
+// IPI may stop this CPU at any instruction, even inside a lock).
+void smp_park(cpu*) {
     for (;;) asm volatile("cli; hlt");
 }
 
@@ -80,8 +80,15 @@ void smp_start_aps() {
             cpu_relax();
         }
         if (!c->online) {
-            log_printf("cpu %d (apic %u) did not start in %lu ms: not counted; the CPUs after it "
-                       "are not started", i, c->apic_id, AP_TIMEOUT_NS / 1000000);
+            // A startup IPI the CPU has not acted on yet may still restart
+            // it after the INIT (QEMU does): it then finds a halt loop.
+            static const uint8_t halt_forever[] = {0xfa, 0xf4, 0xeb, 0xfd};   // cli; 1: hlt; jmp 1b
+            memcpy(pa2kva(AP_TRAMPOLINE), halt_forever, sizeof(halt_forever));
+            asm volatile("" ::: "memory");
+            lapic_stop_ap(c->apic_id);
+            log_printf("cpu %d (apic %u) did not start in %lu ms: parked for good with an INIT IPI, "
+                       "not counted; the CPUs after it are not started", i, c->apic_id,
+                       kopts.smp_late_ap == unsigned(i) ? 0 : AP_TIMEOUT_NS / 1000000);
             break;
         }
         ncpu = i + 1;

@@ -10,5 +10,3 @@ void smp_start_aps();
 // that checks in after the boot gave up on it parks for good.
 bool smp_ap_check_in(cpu* c);
 [[noreturn]] void smp_park(cpu* c);
-// smp_parked_cpus(): how many CPUs have parked so far.
-int smp_parked_cpus();
