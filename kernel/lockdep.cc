@@ -124,7 +124,7 @@ int class_of(spinlock* l) {
         cls = n;
     } else if (cls < 0) {
         static bool said;
-        if (!said) log_printf("lockdep: more than %d lock classes: new ones are not checked", MAX_CLASSES);
+        if (!said) log_printf("lockdep: over %d lock classes: new ones go unchecked", MAX_CLASSES);
         said = true;
         return -1;
     }
@@ -184,8 +184,8 @@ void lockdep_acquire(spinlock* l, bool trylock) {
     cpu* c = this_cpu_unchecked();
     char b[40], f1[96], f2[96];
     if (!trylock && l->owner_cpu == c->index) {
-        panic("spinlock '%s' acquired again by cpu%d in %s: this CPU already holds it (taken in %s)",
-              lock_name(l, b, sizeof(b)), c->index, describe(pc, f1, sizeof(f1)),
+        panic("spinlock '%s' acquired again by cpu%d in %s: this CPU already holds it "
+              "(taken in %s)", lock_name(l, b, sizeof(b)), c->index, describe(pc, f1, sizeof(f1)),
               describe(reinterpret_cast<const void*>(l->owner_pc), f2, sizeof(f2)));
     }
     int cls = class_of(l);
@@ -193,7 +193,9 @@ void lockdep_acquire(spinlock* l, bool trylock) {
     if (!trylock) {
         for (int i = 0; i < mine.depth; ++i) check_order(mine.held[i], l, cls, pc);
     }
-    if (mine.depth == MAX_HELD) panic("lockdep: cpu%d holds more than %d spinlocks", c->index, MAX_HELD);
+    if (mine.depth == MAX_HELD) {
+        panic("lockdep: cpu%d holds more than %d spinlocks", c->index, MAX_HELD);
+    }
     mine.held[mine.depth++] = {l, pc};
     irq_restore(flags);
 }
@@ -260,10 +262,12 @@ void might_sleep(const char* what, const void* caller) {
         }
     }
 #endif
-    if (count >= PREEMPT_IRQ) panic("%s() called from %s in an interrupt handler: it may sleep", what, f1);
+    if (count >= PREEMPT_IRQ) {
+        panic("%s() called from %s in an interrupt handler: it may sleep", what, f1);
+    }
     if (count != 0) {
-        panic("%s() inside an RCU read section or with preemption disabled (count %u), called from %s",
-              what, count, f1);
+        panic("%s() inside an RCU read section or with preemption disabled (count %u), "
+              "called from %s", what, count, f1);
     }
     panic("%s() called from %s with interrupts disabled: it may sleep, and would return with "
           "them enabled", what, f1);

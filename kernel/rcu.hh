@@ -70,7 +70,8 @@ public:
     // lock that serializes writers, so the pointer cannot change underneath
     // it (Linux: rcu_dereference_protected(p, lockdep_is_held(&lock))).
     // Debug builds panic if this CPU does not hold the lock.
-    [[nodiscard]] SPINLOCK_INLINE T* load_locked([[maybe_unused]] const spinlock& update_lock) const {
+    [[nodiscard]] SPINLOCK_INLINE T* load_locked(
+        [[maybe_unused]] const spinlock& update_lock) const {
 #if GRACE_DEBUG
         lockdep_assert_held(&update_lock, "rcu_ptr::load_locked");
 #endif

@@ -73,7 +73,8 @@ void smp_start_aps() {
         while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
             // Past the deadline, give up, unless the CPU checked in first
             // (then it is on its way: wait for it).
-            if (clock_ns() >= deadline && ap_state[i].compare_exchange_strong(expected, AP_GIVEN_UP)) {
+            if (clock_ns() >= deadline
+                && ap_state[i].compare_exchange_strong(expected, AP_GIVEN_UP)) {
                 break;
             }
             expected = AP_WAITING;
@@ -86,8 +87,8 @@ void smp_start_aps() {
             memcpy(pa2kva(AP_TRAMPOLINE), halt_forever, sizeof(halt_forever));
             asm volatile("" ::: "memory");
             lapic_stop_ap(c->apic_id);
-            log_printf("cpu %d (apic %u) did not start in %lu ms: parked for good with an INIT IPI, "
-                       "not counted; the CPUs after it are not started", i, c->apic_id,
+            log_printf("cpu %d (apic %u) did not start in %lu ms: parked for good with an INIT "
+                       "IPI, not counted; the CPUs after it are not started", i, c->apic_id,
                        kopts.smp_late_ap == unsigned(i) ? 0 : AP_TIMEOUT_NS / 1000000);
             break;
         }

@@ -33,7 +33,8 @@ lock_test("lock-check-order", "lock-order",
           r"'proc_tree_lock' \(#\d+ in THE LOCK ORDER\) while holding 'runq_lock' \(#\d+, taken "
           r"in " + FN + r"against_lock_order\(\)\)")
 lock_test("lock-check-same-class", "lock-same-class",
-          r"lockdep: " + FN + r"two_of_a_class\(\) takes a second 'runq_lock' lock while holding one")
+          r"lockdep: " + FN + r"two_of_a_class\(\) takes a second 'runq_lock' lock while "
+          r"holding one")
 lock_test("lock-check-held", "lock-held",
           r"rcu_ptr::load_locked\(\) requires spinlock 'ktest.lock_a' held by this CPU \(cpu\d\), "
           r"but nobody holds it \(in " + FN + r"load_locked_unheld")

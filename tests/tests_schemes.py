@@ -44,7 +44,8 @@ for _name, _opts in (("scheme-hazptr-store-buffer-2", []),
                      ("scheme-hazptr-asym-store-buffer-2", ["hazptr_asym=1"])):
     test(_name, prog="ktest", args=["hazptr-store-buffer"], ncpu=2, timeout=60, opts=_opts,
          expect=[r"ktest hazptr-store-buffer \(\w+\): the reader's hazard store was held back; "
-                 r".* scans kept the struct [2-9]\d* times.*: ok", r"ktest hazptr-store-buffer: passed"])
+                 r".* scans kept the struct [2-9]\d* times.*: ok",
+                 r"ktest hazptr-store-buffer: passed"])
 test("scheme-refcount-sleep", prog="ktest", args=["refcount-sleep", "20"], ncpu=2, timeout=60,
      expect=[r"ktest refcount-sleep: round 2: .*: intact", r"ktest refcount-sleep: passed"])
 # Differential counts: no reader sees a freed struct; every old struct freed.

@@ -248,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     for m in chosen:
         by_area.setdefault(m.area, []).append(m)
     for area_name, ms in by_area.items():
-        marks = ", ".join(f"{m.name}{'' if results[m.name][0] == 'KILLED' else ' ' + results[m.name][0]}"
-                          for m in ms)
+        marks = ", ".join(m.name if results[m.name][0] == "KILLED"
+                          else f"{m.name} {results[m.name][0]}" for m in ms)
         print(f"  {area_name}: {marks}")
     bad = [m for m in chosen if results[m.name][0] != "KILLED"]
     for m in bad:

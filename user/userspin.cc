@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
     long mask = argc == 3 ? atol_or(argv[1], -1) : -1;
     if (mask < 0 || (mask & 1)) {
-        dprintf(2, "usage: userspin MASK KTEST   (MASK: CPUs to keep busy in user mode; not CPU 0)\n");
+        dprintf(2, "usage: userspin MASK KTEST   (MASK: the CPUs to keep busy; not CPU 0)\n");
         return 2;
     }
     if (sys_setcpu(0) < 0) die("cannot pin to cpu 0");

@@ -116,7 +116,8 @@ KTEST("sleep-irqoff", [](long) { return sleep_irqs_off(); }, 0,
     synchronize_rcu();                 // panics: interrupts are off
     bool on = interrupts_enabled();
     sti();
-    log_printf("ktest rcu-sync-irqoff: synchronize_rcu returned with interrupts %s", on ? "ON" : "off");
+    log_printf("ktest rcu-sync-irqoff: synchronize_rcu returned with interrupts %s",
+               on ? "ON" : "off");
     return missed("rcu-sync-irqoff", "synchronize_rcu with interrupts disabled");
 }
 KTEST("rcu-sync-irqoff", [](long) { return sync_irqs_off(); }, 0,

@@ -269,7 +269,8 @@ long test_stall_start(long) {
     uint64_t reports = rcu_stall_reports.load() - s.reports_before;
     bool ok = !s.gave_up && reports == 1 && s.held_at_report_ns >= threshold_ns;
     log_printf("ktest rcu-stall-start: reader on cpu%d: %s; %lu reports (threshold %u ms): %s", cpu,
-               s.gave_up ? "NO stall report while it held the grace period up" : "first stall report",
+               s.gave_up ? "NO stall report while it held the grace period up"
+                         : "first stall report",
                reports, kopts.rcu_stall_ms, ok ? "ok" : "FAILED");
     if (!s.gave_up) log_printf("ktest rcu-stall-start: report after the reader held %lu ms",
                                s.held_at_report_ns / 1000000);

@@ -159,7 +159,8 @@ long test_inflight(const char* name, bool use_call_rcu) {
                use_call_rcu ? "call_rcu's callback" : "synchronize_rcu",
                c.g.load() / 2 + 1,
                !started ? "no grace period started (NOT TESTED)"
-               : c.early.load() ? "ENDED while reader B, which entered after that GP began, was still inside"
+               : c.early.load()
+                   ? "ENDED while reader B, which entered after that GP began, was still inside"
                : c.gave_up.load() ? "the moment never came (gave up)"
                : "waited for reader B, which entered after that GP began");
     return ok ? 0 : -1;
@@ -174,11 +175,11 @@ KTEST("rcu-cb-inflight", [](long) { return test_inflight("rcu-cb-inflight", true
 // never idle and never sleeping, all starting together; a writer on CPU 0
 // calls synchronize_rcu in a loop. The GPs that complete between the start
 // and the moment the first reader is done are counted (after that, a CPU
-// that is done no longer holds GPs up). Quiescent states then come only from the deferred reschedule:
-// a tick that finds its CPU in a section the GP waits for sets
-// need_resched, and the outermost rcu_read_unlock schedules. At least one
-// GP per 200 sections (a fixed count of sections, not a time; about one
-// per 40 is usual) must complete. Broken the way it guards against (the
+// that is done no longer holds GPs up). Quiescent states then come only
+// from the deferred reschedule: a tick that finds its CPU in a section the
+// GP waits for sets need_resched, and the outermost rcu_read_unlock
+// schedules. At least one GP per 200 sections (a fixed count of sections,
+// not a time; about one per 30 is usual) must complete. Broken the way it guards against (the
 // tick not setting need_resched, or rcu_read_unlock not rescheduling):
 // about none complete.
 constexpr uint64_t PROGRESS_SECTION_NS = 50000;
@@ -216,7 +217,9 @@ long test_gp_progress(long sections) {
     p.sections = sections;
     synchronize_rcu();
     proc* threads[MAXCPU + 1];
-    for (int i = 0; i < ncpu; ++i) threads[i] = kthread_spawn_on(i, "rcu-reader", progress_reader, &p);
+    for (int i = 0; i < ncpu; ++i) {
+        threads[i] = kthread_spawn_on(i, "rcu-reader", progress_reader, &p);
+    }
     threads[ncpu] = kthread_spawn_on(0, "gp-writer", progress_writer, &p);
     for (int i = 0; i <= ncpu; ++i) kthread_join(threads[i]);
     uint64_t gps = p.gp_at_first_done.load() - p.gp_at_start.load();
@@ -284,12 +287,14 @@ long test_expedited_ipi(long) {
     expedited_ctl e;
     e.give_up_ns = clock_ns() + GIVE_UP_NS;
     proc* threads[MAXCPU];
-    for (int i = 1; i < ncpu; ++i) threads[i] = kthread_spawn_on(i, "held-reader", expedited_reader, &e);
+    for (int i = 1; i < ncpu; ++i) {
+        threads[i] = kthread_spawn_on(i, "held-reader", expedited_reader, &e);
+    }
     threads[0] = kthread_spawn_on(0, "exp-caller", expedited_caller, &e);
     for (int i = 0; i < ncpu; ++i) kthread_join(threads[i]);
     bool ok = !e.early.load() && !e.gave_up.load() && e.returned.load();
-    log_printf("ktest rcu-expedited-ipi: readers on %d other CPUs saw %lu interruptions inside their "
-               "sections; synchronize_rcu_expedited %s: %s", ncpu - 1, e.sightings.load(),
+    log_printf("ktest rcu-expedited-ipi: readers on %d other CPUs saw %lu interruptions inside "
+               "their sections; synchronize_rcu_expedited %s: %s", ncpu - 1, e.sightings.load(),
                e.early.load() ? "RETURNED while a reader was still inside"
                : e.gave_up.load() ? "never returned (gave up)" : "waited for every reader",
                ok ? "ok" : "FAILED");
@@ -425,20 +430,22 @@ long test_barrier_slow(long user_mask) {
     for (int i = 0; i < ncpu; ++i) {
         ok &= finished[i] == queued[i];
         log_printf("ktest rcu-barrier-slow: cpu%d (%s): %d of %d slow callbacks had finished when "
-                   "rcu_barrier returned, %d still running", i, i == me ? "the caller's" : cpu_doing(i),
-                   finished[i], queued[i], running[i]);
+                   "rcu_barrier returned, %d still running", i,
+                   i == me ? "the caller's" : cpu_doing(i), finished[i], queued[i], running[i]);
     }
     for (proc* p : threads) if (p) kthread_join(p);
     rcu_barrier();                               // (busted: let any stragglers finish)
     for (bool all = false; !all; msleep(1)) {
         all = true;
         for (int i = 0; i < ncpu; ++i) {
-            for (int k = 0; k < queued[i]; ++k) all &= q.cbs[i * SLOW_CBS_PER_CPU + k].state.load() == 2;
+            for (int k = 0; k < queued[i]; ++k) {
+                all &= q.cbs[i * SLOW_CBS_PER_CPU + k].state.load() == 2;
+            }
         }
     }
     delete[] q.cbs;
-    log_printf("ktest rcu-barrier-slow: %lu callbacks on another CPU than their call_rcu, %lu before "
-               "their grace period%s: %s", slow_wrong_cpu.load(), slow_early.load(),
+    log_printf("ktest rcu-barrier-slow: %lu callbacks on another CPU than their call_rcu, %lu "
+               "before their grace period%s: %s", slow_wrong_cpu.load(), slow_early.load(),
                q.gave_up.load() ? ", the barrier never slept" : "", ok ? "ok" : "FAILED");
     return ok ? 0 : -1;
 }

@@ -211,7 +211,8 @@ void hold_until_scanned(void* arg) {
     auto* b = static_cast<buffered_ctl*>(arg);
     uint64_t k0 = b->kept->load(), w0 = b->writers->writes.load();
     uint64_t give_up = clock_ns() + 5000000000UL;
-    while (b->kept->load() - k0 < 2 && b->writers->writes.load() - w0 < 2000 && clock_ns() < give_up) {
+    while (b->kept->load() - k0 < 2 && b->writers->writes.load() - w0 < 2000
+           && clock_ns() < give_up) {
         cpu_relax();
     }
     b->kept_seen = b->kept->load() - k0;
@@ -250,8 +251,9 @@ long test_store_buffer(long) {
     kthread_join(writer);
     bool intact = b.before == b.after && is_pattern_sum(b.before);
     bool ok = intact && b.kept_seen >= 2 && w.errors.load() == 0;
-    log_printf("ktest hazptr-store-buffer (%s): the reader's hazard store was held back; %lu writes "
-               "on cpu1, scans kept the struct %lu times; checksum %#lx before, %#lx after%s: %s",
+    log_printf("ktest hazptr-store-buffer (%s): the reader's hazard store was held back; %lu "
+               "writes on cpu1, scans kept the struct %lu times; checksum %#lx before, %#lx "
+               "after%s: %s",
                kopts.hazptr_asym ? "asymmetric" : "symmetric", b.writes_seen, b.kept_seen, b.before,
                b.after, b.after == poison_sum ? " (POISON: freed under the reader)" : "",
                ok ? "ok" : "FAILED");

@@ -155,7 +155,9 @@ public:
         const node* p = current_ls.load(std::memory_order_acquire);
         for (;;) {
             // (store_buffer_hold: a self-test may hold the store back; apic.hh)
-            if (!store_buffer_hold(slot_.hazard, p)) slot_.hazard.store(p, std::memory_order_relaxed);
+            if (!store_buffer_hold(slot_.hazard, p)) {
+                slot_.hazard.store(p, std::memory_order_relaxed);
+            }
             if (kopts.hazptr_asym) {
                 std::atomic_signal_fence(std::memory_order_seq_cst);
             } else {
