@@ -16,8 +16,8 @@ A mutation that no longer applies (its text changed) stops the run before
 anything is built, naming it. A mutation that survives is a gap in the
 suite: write the test that kills it, never loosen the mutation.
 
-This file quotes the solutions of psets 1 to 3, so only handouts of later
-psets have it (tools/handout.py's SOLVES).
+A mutation whose text quotes a pset's solution sits in an EXPLANATION
+region of that pset (tools/markers.py), so that no handout shows it.
 """
 
 from __future__ import annotations
@@ -71,11 +71,14 @@ mutation("snap-ignores-gp-in-flight", RCU,
          what="snap() takes the end of a GP already in flight as a full GP from now")
 
 area("grace-period end")
+# BEGIN PSET 2 EXPLANATION
+# STUB: # (gp-ends-before-last-qs: a bug in pset 2's code, in the solution tree only)
 mutation("gp-ends-before-last-qs", RCU,
          find="    if ((old & ~bit) == 0) {\n        spinlock_guard lg(rcu_state.lock);",
          replace="    if (true) {\n        spinlock_guard lg(rcu_state.lock);",
          tests=["rcu-wait-reader-2", "rcu-gp-inflight-3"],
          what="any CPU's quiescent state ends the GP, not the last one")
+# END PSET 2 EXPLANATION
 
 area("quiescent-state reporting")
 mutation("tick-reports-qs-in-section", RCU,
@@ -98,11 +101,14 @@ mutation("idle-irq-not-watched", RCU,
          what="an interrupt on an idle CPU may read under RCU while GPs ignore that CPU")
 
 area("callbacks")
+# BEGIN PSET 2 EXPLANATION
+# STUB: # (cb-waits-for-gp-in-flight: a bug in pset 2's code, in the solution tree only)
 mutation("cb-waits-for-gp-in-flight", RCU,
          find="    head->gp_needed = snap();",
          replace="    head->gp_needed = (rcu_state.gp_seq.load() + 1) & ~uint64_t(1);",
          tests=["rcu-cb-inflight-3"],
          what="call_rcu's callback waits only for the end of the GP in flight")
+# END PSET 2 EXPLANATION
 mutation("cb-runs-before-ready", RCU,
          find="while (r.cb_head && gp_done(r.cb_head->gp_needed) && n < 1000) {",
          replace="while (r.cb_head && n < 1000) {",
@@ -141,16 +147,22 @@ mutation("expedited-ipi-reports-qs", "kernel/trap.cc",
          what="the expedited GP's IPI reports a quiescent state inside a read section")
 
 area("read side")
+# BEGIN PSET 2 EXPLANATION
+# STUB: # (unlock-never-reschedules: a bug in pset 2's code, in the solution tree only)
 mutation("unlock-never-reschedules", "kernel/rcu.hh",
          find="    preempt_enable();\n    // STUB: PSET_TODO(2, \"rcu_read_unlock\");",
          replace="    preempt_enable_no_resched();\n    // STUB: PSET_TODO(2, \"rcu_read_unlock\");",
          tests=["rcu-gp-progress-2"],
          what="the outermost rcu_read_unlock drops a reschedule the tick asked for")
+# END PSET 2 EXPLANATION
+# BEGIN PSET 2 EXPLANATION
+# STUB: # (reader-outside-section: a bug in pset 2's code, in the solution tree only)
 mutation("reader-outside-section", "kernel/ls/ls_rcu.cc",
          find="    rcu_read_guard g;\n    // END PSET 2 SOLUTION",
          replace="    // END PSET 2 SOLUTION",
          tests=["ls-hammer-rcu-2"],
          what="LS_RCU's reader reads outside a read section")
+# END PSET 2 EXPLANATION
 
 area("publish")
 mutation("publish-before-fill", "kernel/ls/ls_rcu.cc",
@@ -166,37 +178,52 @@ mutation("publish-before-fill", "kernel/ls/ls_rcu.cc",
          what="LS_RCU's writer publishes the new struct before filling it")
 
 area("each scheme's rule (reclamation, or its lock)")
+# BEGIN PSET 2 EXPLANATION
+# STUB: # (rcu-frees-at-once: a bug in pset 2's code, in the solution tree only)
 mutation("rcu-frees-at-once", "kernel/ls/ls_rcu.cc",
          find="        rcu_free(old);",
          replace="        delete old;",
          tests=["ls-hammer-rcu-2"],
          what="LS_RCU frees the old struct without waiting for a grace period")
+# END PSET 2 EXPLANATION
 mutation("spinlock-reader-unlocked", "kernel/ls/ls_spinlock.cc",
          find="long read(size_t len) {\n    spinlock_guard g(lock);",
          replace="long read(size_t len) {",
          tests=["ls-hammer-spinlock-2"],
          what="LS_SPINLOCK's reader does not take the lock")
+# BEGIN PSET 1 EXPLANATION
+# STUB: # (rwlock-reader-ignores-writer: a bug in pset 1's code, in the solution tree only)
 mutation("rwlock-reader-ignores-writer", "kernel/rwlock.hh",
          find="            if (!(v & (WRITER | WAITING))",
          replace="            if (!(v & WAITING)",
          tests=["lock-rwlock-shared-2", "ls-hammer-rwlock-2"],
          what="a reader enters the rwlock while a writer holds it")
+# END PSET 1 EXPLANATION
+# BEGIN PSET 3 EXPLANATION
+# STUB: # (hazptr-scan-ignores-hazards: a bug in pset 3's code, in the solution tree only)
 mutation("hazptr-scan-ignores-hazards", "kernel/ls/ls_hazptr.cc",
          find="        if (const node* h = s.hazard.load(std::memory_order_acquire)) hazards[nhazards++] = h;",
          replace="        (void)s;",
          tests=["scheme-hazptr-sleep", "ls-hammer-hazptr-2"],
          what="a hazard-pointer scan frees structs that readers protect")
+# END PSET 3 EXPLANATION
+# BEGIN PSET 3 EXPLANATION
+# STUB: # (hazptr-reader-without-fence: a bug in pset 3's code, in the solution tree only)
 mutation("hazptr-reader-without-fence", "kernel/ls/ls_hazptr.cc",
          find="                std::atomic_thread_fence(std::memory_order_seq_cst);\n"
               "                store_buffer_drain();   // what the fence does to a held store\n",
          replace="",
          tests=["scheme-hazptr-store-buffer-2"],
          what="the symmetric hazard-pointer reader reloads without a fence after its hazard store")
+# END PSET 3 EXPLANATION
+# BEGIN PSET 3 EXPLANATION
+# STUB: # (hazptr-asym-scan-without-ipi: a bug in pset 3's code, in the solution tree only)
 mutation("hazptr-asym-scan-without-ipi", "kernel/ls/ls_hazptr.cc",
          find="    if (kopts.hazptr_asym) membarrier_all();",
          replace="    if (kopts.hazptr_asym) {}",
          tests=["scheme-hazptr-asym-store-buffer-2"],
          what="the asymmetric scanner reads the slots without its IPI barrier")
+# END PSET 3 EXPLANATION
 mutation("refcount-eraser-ignores-count", "kernel/ls/ls_refcount.cc",
          find="        if (n->refs.load(std::memory_order_acquire) == 0) {",
          replace="        if (true) {",

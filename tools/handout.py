@@ -9,8 +9,7 @@ ones) under the paths in SHIPPED; HELD_BACK lists what stays home (the
 staff-only area STAFF_ONLY, CI), and a tracked file in neither is an error,
 so that nothing new ships or stays home by accident. A pset's own files,
 psets/K-*, ship from pset K's release on; a file that answers pset K whole
-(SOLVES: the spin model of RCU, the list of deliberate bugs) from pset
-K + 1's on.
+(SOLVES: the spin model of RCU) from pset K + 1's on.
 
 Solution regions (tools/markers.py: SOLUTION and EXPLANATION, in every text
 file, Markdown included) of pset N and every later pset, and every STAFF
@@ -68,9 +67,8 @@ PSET_FILE_RE = re.compile(r"^psets/(\d+)-")
 # Files that would hand a student pset K's answer whole ("dir/" or a file):
 # they ship only from pset K + 1's handout on. The spin model of the
 # grace-period machinery spells out pset 2's rcu_note_qs, call_rcu and
-# synchronize_rcu; `make mutate`'s deliberate bugs quote the solutions of
-# psets 1 to 3.
-SOLVES = {"model/": 2, "docs/model.md": 2, "tests/mutations.py": 3}
+# synchronize_rcu.
+SOLVES = {"model/": 2, "docs/model.md": 2}
 
 
 class HandoutError(Exception):

@@ -61,8 +61,7 @@ def load_mutations():
     try:
         import mutations
     except ImportError as err:
-        sys.exit(f"mutate.py: no mutation list ({err}); a pset's handout may leave "
-                 "tests/mutations.py out (tools/handout.py's SOLVES)")
+        sys.exit(f"mutate.py: no mutation list ({err})")
     return mutations.MUTATIONS
 
 
