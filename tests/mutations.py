@@ -97,7 +97,7 @@ mutation("idle-irq-not-watched", RCU,
          find="        r.dynticks.fetch_add(1);      // idle -> watching, a full fence\n"
               "        r.irq_from_idle = true;",
          replace="",
-         tests=["rcu-gp-idle-2", "rcu-gp-idle-4"],
+         tests=["rcu-idle-irq-2", "rcu-gp-idle-2"],
          what="an interrupt on an idle CPU may read under RCU while GPs ignore that CPU")
 
 area("callbacks")

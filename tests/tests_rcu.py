@@ -66,6 +66,8 @@ rcu_test("cb-inflight", "rcu-cb-inflight", 0, 3, busted=False,
          expect=[r"waited for reader B, which entered after that GP began"])
 # Grace periods keep completing while every CPU reads back to back.
 rcu_test("gp-progress", "rcu-gp-progress", 4000, 2, busted=False)
+# An interrupt's read section on an idle CPU holds up the GPs that start.
+rcu_test("idle-irq", "rcu-idle-irq", 0, 2, busted=False, expect=[r"COMPLETED under 0, .*: ok"])
 # Expedited, with a reader inside its section at the IPI on every other CPU.
 rcu_test("expedited-ipi", "rcu-expedited-ipi", 0, 3, busted=False,
          expect=[r"waited for every reader: ok"])

@@ -9,6 +9,8 @@
 //                        while a writer asks for GPs: GPs keep completing
 //   rcu-expedited-ipi    synchronize_rcu_expedited with a reader inside its
 //                        section on every other CPU when the IPIs arrive
+//   rcu-idle-irq         an interrupt handler reading on an idle CPU when a
+//                        GP starts: that GP waits for it
 //   rcu-barrier-slow M   rcu_barrier with slow callbacks on every CPU (the
 //                        CPUs in bitmask M busy in user mode, the others
 //                        idle): every one has FINISHED when it returns
@@ -18,6 +20,7 @@
 #include "ktest/ktest.hh"
 #include "proc.hh"
 #include "apic.hh"
+#include "tickhook.hh"
 
 namespace {
 // wait_for(cond, give_up_ns): spin until cond() or the clock passes
@@ -302,6 +305,78 @@ long test_expedited_ipi(long) {
 }
 KTEST("rcu-expedited-ipi", test_expedited_ipi, 0,
       "synchronize_rcu_expedited with a reader inside at the IPI on every other CPU");
+
+// ---- a read section in an interrupt on an idle CPU ----
+// CPU 1 is idle, and a writer on CPU 0 calls synchronize_rcu in a loop.
+// On each of CPU 1's ticks that wakes it from the idle loop, a tick hook
+// enters a read section and stays until the first GP that starts after it
+// entered either waits for CPU 1 (right: the interrupt made RCU watch the
+// idle CPU) or completes (wrong: the handler's section was not protected),
+// or for at most 5 ms. Twenty such ticks must see the first and none the
+// second. Broken the way it guards against (rcu_irq_enter not making an
+// idle CPU's dynticks odd): the first trial completes a GP under it.
+struct idle_irq_ctl {
+    std::atomic<int> target{-1};
+    std::atomic<uint64_t> waited{0}, unprotected{0}, undecided{0};
+    std::atomic<bool> stop_writer{false};
+};
+idle_irq_ctl idle_irq;
+std::atomic<bool> idle_irq_on{false};
+
+void idle_irq_reader() {
+    cpu* c = this_cpu();
+    if (c->index != idle_irq.target.load() || !c->in_idle) return;
+    rcu_read_guard g;
+    uint64_t s0 = rcu_gp_seq();
+    uint64_t g1 = s0 & 1 ? s0 + 2 : s0 + 1;      // the first GP to start after now
+    uint64_t give_up = clock_ns() + 5000000;
+    while (true) {
+        uint64_t s = rcu_gp_seq();
+        if (s > g1) {
+            idle_irq.unprotected.fetch_add(1);
+            return;
+        }
+        if (s == g1 && rcu_gp_waits_for(c->index)) {
+            idle_irq.waited.fetch_add(1);
+            return;
+        }
+        if (clock_ns() > give_up) {
+            idle_irq.undecided.fetch_add(1);
+            return;
+        }
+        cpu_relax();
+    }
+}
+TICK_HOOK(rcu_idle_irq_reader, idle_irq_on, idle_irq_reader);
+
+void idle_irq_writer(void*) {
+    while (!idle_irq.stop_writer.load()) synchronize_rcu();
+    proc_exit(0);
+}
+
+long test_idle_irq(long) {
+    if (ncpu < 2) return -EINVAL;
+    idle_irq.waited = idle_irq.unprotected = idle_irq.undecided = 0;
+    idle_irq.stop_writer = false;
+    idle_irq.target.store(1);
+    proc* writer = kthread_spawn_on(0, "gp-writer", idle_irq_writer, nullptr);
+    idle_irq_on.store(true);
+    uint64_t give_up = clock_ns() + GIVE_UP_NS;
+    while (idle_irq.waited.load() < 20 && idle_irq.unprotected.load() == 0
+           && clock_ns() < give_up) {
+        msleep(1);
+    }
+    idle_irq_on.store(false);
+    idle_irq.stop_writer.store(true);
+    kthread_join(writer);
+    bool ok = idle_irq.waited.load() >= 20 && idle_irq.unprotected.load() == 0;
+    log_printf("ktest rcu-idle-irq: ticks on idle cpu1 reading when a GP started: the GP waited "
+               "for %lu, COMPLETED under %lu, %lu undecided: %s", idle_irq.waited.load(),
+               idle_irq.unprotected.load(), idle_irq.undecided.load(), ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("rcu-idle-irq", test_idle_irq, 0,
+      "a read section in an interrupt on an idle CPU holds up the GPs that start meanwhile");
 
 // ---- rcu_barrier with slow callbacks on every CPU ----
 // Callbacks that each spin 2 ms are queued on every CPU: 20 on each CPU in
