@@ -53,7 +53,7 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_commands.json
-.PHONY: all deps run run-gdb gdb gdbinit check check-host check-psets grade handout submit clean bench bench-linux test-lib model FORCE
+.PHONY: all deps run run-gdb gdb gdbinit check check-host check-psets grade handout submit clean bench bench-linux test-lib model mutate FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
@@ -195,6 +195,14 @@ check: all test-lib check-host
 	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory model)
 	$(Q)$(PYTHON) tests/test_trace.py
 	$(Q)$(PYTHON) tests/run.py $(if $(STRESS),--stress) $(if $(REPEAT),--repeat $(REPEAT)) --jobs $(JOBS)
+
+# mutate: mutation testing (tools/mutate.py): each deliberate bug of
+# tests/mutations.py in turn, in scratch copies under $(BUILD)/mutate; every
+# one must make a test fail. MUTANTS=pattern picks some. Not part of check.
+MUTANTS ?=
+export MUTANTS
+mutate: all
+	$(Q)$(PYTHON) tools/mutate.py --jobs $(JOBS)
 
 # check-host: the host-side checks of the handouts (text only, seconds):
 # markers and allow-list, no answer in any handout, every name the

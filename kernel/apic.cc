@@ -182,6 +182,46 @@ void membarrier_all() {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
+#if GRACE_DEBUG
+std::atomic<int> store_buffer_armed{-1};
+std::atomic<int> store_buffer_holder{-1};
+static void* held_where;
+static uintptr_t held_value;
+
+void store_buffer_arm(int cpu) { store_buffer_armed.store(cpu); }
+
+bool store_buffer_hold_word(void* where, uintptr_t value) {
+    irq_guard g;
+    int me = this_cpu()->index;
+    if (store_buffer_holder.load() == me && held_where == where) {
+        held_value = value;          // a later store to the held word waits behind it
+        return true;
+    }
+    int armed = me;
+    if (!store_buffer_armed.compare_exchange_strong(armed, -1)) return false;
+    held_where = where;
+    held_value = value;
+    store_buffer_holder.store(me);
+    return true;
+}
+
+// store_buffer_drain_slow(): on the CPU that holds the store, make it.
+void store_buffer_drain_slow() {
+    irq_guard g;
+    if (store_buffer_holder.load() != this_cpu()->index) return;
+    __atomic_store_n(static_cast<uintptr_t*>(held_where), held_value, __ATOMIC_RELEASE);
+    store_buffer_holder.store(-1);
+}
+#endif
+
+void lapic_stop_ap(uint32_t apic_id) {
+    irq_guard g;
+    ipi_wait_idle();
+    lapic_reg(LAPIC_ICR_HI) = apic_id << 24;
+    lapic_reg(LAPIC_ICR_LO) = 0x4500;                           // INIT
+    ipi_wait_idle();
+}
+
 // lapic_start_ap(): the INIT, startup, startup sequence.
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa) {
     lapic_reg(LAPIC_ICR_HI) = apic_id << 24;

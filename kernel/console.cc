@@ -14,7 +14,7 @@
 
 namespace {
 constexpr uint16_t COM1 = 0x3f8;
-spinlock console_lock;
+spinlock console_lock{"console_lock"};
 bool panicking_output = false;
 
 void serial_putc(char c) {
@@ -86,7 +86,7 @@ void console_printf(const char* fmt, ...) {
 
 void log_printf(const char* fmt, ...) {
     char buf[512];
-    int n = snprintf(buf, sizeof(buf), "[cpu%d] ", this_cpu()->index);
+    int n = snprintf(buf, sizeof(buf), "[cpu%d] ", this_cpu_unchecked()->index);
     va_list ap;
     va_start(ap, fmt);
     n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);

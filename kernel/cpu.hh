@@ -46,7 +46,7 @@ struct alignas(4096) cpu {
     bool online = false;
 
     // Scheduling (sched.cc).
-    spinlock runq_lock;
+    spinlock runq_lock{"runq_lock"};
     list_head runq;              // runnable tasks waiting for this CPU
     unsigned nrunnable = 0;      // tasks on runq (+1 if current is not idle)
     proc* idle_task = nullptr;
@@ -78,13 +78,23 @@ struct alignas(4096) cpu {
 extern cpu cpus[MAXCPU];
 extern int ncpu;                 // CPUs running
 
-// this_cpu(): the running CPU's object. Only meaningful while this code
-// cannot migrate (interrupts off or preemption disabled), except for
-// reading `index` for diagnostics.
-inline cpu* this_cpu() {
+// this_cpu_unchecked(): the running CPU's object, unchecked: for
+// diagnostics (which CPU printed a line), where a stale answer is harmless.
+inline cpu* this_cpu_unchecked() {
     cpu* c;
     asm volatile("movq %%gs:0, %0" : "=r"(c));
     return c;
+}
+// this_cpu_unpinned(): this_cpu()'s panic (lockdep.cc), naming the caller.
+[[noreturn]] void this_cpu_unpinned();
+// this_cpu(): the running CPU's object. The caller must not be able to
+// migrate to another CPU while it uses the answer: preemption or
+// interrupts must be disabled, and debug builds panic if neither is.
+inline cpu* this_cpu() {
+#if GRACE_DEBUG
+    if (__builtin_expect(preempt_count() == 0, 0) && interrupts_enabled()) this_cpu_unpinned();
+#endif
+    return this_cpu_unchecked();
 }
 // this_cpu_index(): the CPU the caller runs on at this moment (it may move
 // right after, unless preemption is disabled).

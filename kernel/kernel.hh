@@ -50,6 +50,7 @@ struct boot_options {
     unsigned trace = 0;          // trace classes (kernel/trace.hh: TC_rcu | ...)
     unsigned trace_buf = 4096;
     unsigned trace_port = 1;
+    unsigned smp_late_ap = 0;    // test: the boot gives up on this CPU first (0: none)
     const char* init = "sh";     // the first process (after "--") and its arguments
     int init_argc = 0;
     const char* init_argv[16] = {};

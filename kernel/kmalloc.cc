@@ -32,7 +32,7 @@ struct slab_page {
 static_assert(sizeof(slab_page) <= 48);
 
 struct size_class {
-    spinlock lock;
+    spinlock lock{"kmalloc.class"};
     list_head partial;
 };
 size_class classes[NCLASSES];

@@ -9,11 +9,11 @@
 #include "kalloc.hh"
 #include "multiboot.hh"
 #include "trace.hh"
+#include "smp.hh"
 
 extern "C" uint64_t boot_pml4[];
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
-void smp_start_aps();
 void ls_init();
 
 extern "C" [[noreturn]] void kernel_main(uint32_t mbi_pa) {
@@ -52,6 +52,7 @@ extern "C" [[noreturn]] void ap_entry(cpu* c) {
     wrmsr(MSR_GS_BASE, uintptr_t(c));          // this_cpu() is c
     cpu_init(c);
     lapic_init();
+    if (!smp_ap_check_in(c)) smp_park(c);      // too late: the boot gave up on it
     sched_init_cpu(c);
     log_printf("online: apic %u", c->apic_id);
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);   // smp_start_aps goes on

@@ -9,6 +9,7 @@
 #include "kernel.hh"
 #include "printf.hh"
 #include "trace.hh"
+#include "cpu.hh"
 
 boot_options kopts;
 
@@ -36,6 +37,8 @@ constexpr option OPTIONS[] = {
     {"trace", nullptr, &kopts.trace, 0, 0, "record these events per CPU (kernel/trace.hh)", TRACE_CLASS_NAMES},
     {"trace_buf", nullptr, &kopts.trace_buf, 16, 262144, "events kept per CPU while tracing"},
     {"trace_port", nullptr, &kopts.trace_port, 1, 2, "trace dumps go to the console (1) or COM2 (2)"},
+    {"smp_late_ap", nullptr, &kopts.smp_late_ap, 0, MAXCPU - 1,
+     "test: the boot gives up on CPU N at once and parks it (0: none)"},
 };
 
 // parse_names(value, names, &bits): a comma-separated list of names (or

@@ -7,6 +7,7 @@
 #include "cpu.hh"
 #include "console.hh"
 #include "apic.hh"
+#include "lockdep.hh"
 #include "printf.hh"
 #include "trace.hh"
 #include <stdarg.h>
@@ -110,6 +111,7 @@ static int claim_panic() {
         if (expected != me || kopts.gdb) for (;;) asm volatile("cli; hlt");
         power_off(2);   // panic while panicking
     }
+    lockdep_stop();     // the console's lock is taken however it can be now
     stop_other_cpus();
     return me;
 }

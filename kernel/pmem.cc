@@ -21,7 +21,7 @@ constexpr uint8_t META_ORDER = 0x0f;
 constexpr uint32_t NIL = 0xffffffff;
 struct page_info { uint32_t next, prev; uint8_t meta; };
 
-spinlock lock;
+spinlock lock{"pmem.lock"};
 uint32_t free_lists[MAX_ORDER + 1] = {NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL, NIL};
 page_info* pages;             // one per physical page
 size_t npages_phys;           // pages covered by pages[]
@@ -60,6 +60,7 @@ void poison_block(size_t pfn, int order) {
 
 // free_block_locked(pfn, order): put a block back, merging with buddies.
 void free_block_locked(size_t pfn, int order) {
+    assert_held(lock);
     nfree += size_t(1) << order;
     while (order < MAX_ORDER) {
         size_t buddy = pfn ^ (size_t(1) << order);

@@ -22,7 +22,7 @@
 #include "trace.hh"
 #include <new>
 
-spinlock proc_tree_lock;
+spinlock proc_tree_lock{"proc_tree_lock"};
 static proc* init_proc;
 static std::atomic<int> next_pid{1};
 static std::atomic<int> nprocs{0};
@@ -30,7 +30,7 @@ static rcu_hash_table<proc, offsetof(proc, pid_node), 128> pid_table;
 // Every process, for `ps`. A plain spinlock, not the rwlock: the rwlock is
 // pset 1's, and the kernel must not depend on a student's lock to boot.
 static list_head all_procs;
-static spinlock all_procs_lock;
+static spinlock all_procs_lock{"all_procs_lock"};
 extern "C" void task_first_entry();
 extern "C" void user_task_start();
 
@@ -387,7 +387,7 @@ void proc_exit(int status) {
         }
         if (zombie_child) wake_proc_tree(init_proc);
         p->exit_status = status;
-        parent = p->parent.load_locked();
+        parent = p->parent.load_locked(proc_tree_lock);
         p->state.store(TASK_ZOMBIE);
         wake_proc_tree(parent);
     }
@@ -434,7 +434,7 @@ int proc_waitpid(int pid, int* status_out) {
 // kthread_join(p): wait for kernel thread p (from kthread_create, no
 // parent) to exit, then free it.
 void kthread_join(proc* p) {
-    assert(p->is_kthread && !p->parent.load_locked());
+    assert(p->is_kthread && !p->parent.peek());
     wait_until(child_exit_wq, [&] { return p->state.load() == TASK_ZOMBIE; });
     proc_free(p);
 }

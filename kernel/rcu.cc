@@ -77,8 +77,10 @@
 #include "apic.hh"
 #include "kalloc.hh"
 #include "trace.hh"
+#include "lockdep.hh"
 
 bool rcu_busted = false;
+bool rcu_stall_check_at_gp_start = false;
 
 // caller_name(ret): the function a return address lies in, for messages.
 static const char* caller_name(void* ret) {
@@ -91,11 +93,11 @@ std::atomic<uint64_t> rcu_stall_reports{0};
 // The global state. It has a name outside the anonymous namespace so that
 // GDB finds it: `p rcu_state`, and grace-rcu (tools/gdb/grace.py).
 struct rcu_global {
-    spinlock lock;
+    spinlock lock{"rcu_state.lock"};
     std::atomic<uint64_t> gp_seq{0};
     uint64_t gp_seq_needed = 0;            // under lock
     std::atomic<uint64_t> qs_pending{0};   // CPUs that owe the running GP a QS
-    uint64_t gp_start_ns = 0;
+    std::atomic<uint64_t> gp_start_ns{0};  // stored before gp_seq turns odd
     std::atomic<uint64_t> stall_reported{0};
     wait_queue gp_wq;
 };
@@ -110,6 +112,7 @@ inline uint64_t snap() {
 inline bool gp_done(uint64_t s) { return rcu_state.gp_seq.load(std::memory_order_acquire) >= s; }
 
 void start_gp_locked(bool caller_quiescent);
+void stall_check();
 
 // count_qs(c, seq): CPU c's quiescent state counted for the GP running at
 // gp_seq `seq` (statistics, and "last QS" in GDB's grace-cpus).
@@ -125,7 +128,8 @@ void count_qs(cpu* c, uint64_t seq) {
 // caller that is itself in a quiescent state (rcu_note_qs) counts for it
 // right away, which saves that CPU a tick.
 void complete_gp_locked(bool caller_quiescent) {
-    uint64_t ns = clock_ns() - rcu_state.gp_start_ns;
+    assert_held(rcu_state.lock);
+    uint64_t ns = clock_ns() - rcu_state.gp_start_ns.load();
     rcu_cpu& s = this_cpu()->rcu;
     s.longest_gp_ns = max(s.longest_gp_ns, ns);
     ++s.gp_completed;
@@ -136,9 +140,14 @@ void complete_gp_locked(bool caller_quiescent) {
 }
 
 void start_gp_locked(bool caller_quiescent) {
+    assert_held(rcu_state.lock);
     assert((rcu_state.gp_seq.load() & 1) == 0);
+    // The start time first: stall_check reads gp_seq, then the start time.
+    rcu_state.gp_start_ns.store(clock_ns(), std::memory_order_relaxed);
     rcu_state.gp_seq.fetch_add(1);         // odd: running (a full fence)
-    rcu_state.gp_start_ns = clock_ns();
+#if GRACE_DEBUG
+    if (rcu_stall_check_at_gp_start) stall_check();   // ktest rcu-stall-start
+#endif
     ++this_cpu()->rcu.gp_started;
     uint64_t mask = 0;
     for (int i = 0; i < ncpu; ++i) {
@@ -163,16 +172,22 @@ void start_gp_locked(bool caller_quiescent) {
     if (!(rcu_state.gp_seq.load() & 1) && !gp_done(s)) start_gp_locked(false);
 }
 
-// stall_check(): once per stalled GP, say which CPUs hold it up.
+// stall_check(): once per stalled GP, say which CPUs hold it up. The
+// start time is read after gp_seq and belongs to that GP only if gp_seq
+// has not moved meanwhile (start_gp_locked stores it before gp_seq turns
+// odd). A GP whose mask is still empty is just starting: nothing to report.
 void stall_check() {
-    uint64_t seq = rcu_state.gp_seq.load(std::memory_order_relaxed);
+    uint64_t seq = rcu_state.gp_seq.load(std::memory_order_acquire);
     if (!(seq & 1) || rcu_state.stall_reported.load(std::memory_order_relaxed) == seq) return;
-    uint64_t age_ms = (clock_ns() - rcu_state.gp_start_ns) / 1000000;
+    uint64_t start = rcu_state.gp_start_ns.load(std::memory_order_acquire);
+    uint64_t now = clock_ns();
+    if (rcu_state.gp_seq.load(std::memory_order_acquire) != seq || now < start) return;
+    uint64_t age_ms = (now - start) / 1000000;
     if (age_ms < kopts.rcu_stall_ms) return;
+    uint64_t mask = rcu_state.qs_pending.load();
+    if (mask == 0) return;
     uint64_t expected = rcu_state.stall_reported.load();
     if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
-    uint64_t mask = rcu_state.qs_pending.load();
-    rcu_stall_reports.fetch_add(1);
     TRACE(stall, seq / 2 + 1, mask);
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
@@ -183,6 +198,7 @@ void stall_check() {
                        task_label(cpus[i].current, task, sizeof(task)), cpus[i].preempt_count % PREEMPT_IRQ);
         }
     }
+    rcu_stall_reports.fetch_add(1);   // printed (a test may release the stalled reader now)
 }
 }
 
@@ -278,7 +294,12 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
         if (backlog > RCU_CB_LIMIT || (backlog > RCU_CB_LOW_MEMORY_LIMIT && memory_low())) {
             synchronize_rcu_expedited();
         }
-        if (rcu_cpu_has_work()) rcu_do_callbacks();
+        bool ready;
+        {
+            irq_guard g;              // an interrupt may run (and free) the list's head
+            ready = rcu_cpu_has_work();
+        }
+        if (ready) rcu_do_callbacks();
     }
     // STUB: PSET_TODO(2, "call_rcu");
     // STUB: fn(head);           // frees at once: readers may still hold it
@@ -324,10 +345,7 @@ void rcu_do_callbacks() {
 }
 
 void synchronize_rcu() {
-    if (preempt_count() != 0) {
-        panic("synchronize_rcu() inside an RCU read section or with preemption disabled "
-              "(count %u), called from %s", preempt_count(), caller_name(__builtin_return_address(0)));
-    }
+    might_sleep("synchronize_rcu", __builtin_return_address(0));
     trace_sync_guard traced(false, [] { return snap() / 2; });
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: wait for a full grace period from now
@@ -340,10 +358,7 @@ void synchronize_rcu() {
 }
 
 void synchronize_rcu_expedited() {
-    if (preempt_count() != 0) {
-        panic("synchronize_rcu_expedited() inside an RCU read section (count %u), called from %s",
-              preempt_count(), caller_name(__builtin_return_address(0)));
-    }
+    might_sleep("synchronize_rcu_expedited", __builtin_return_address(0));
     trace_sync_guard traced(true, [] { return snap() / 2; });
     if (rcu_busted) return;
     // BEGIN PSET 2 SOLUTION: a grace period, hurried along with IPIs (optional part)
@@ -374,6 +389,7 @@ void synchronize_rcu_expedited() {
 }
 
 void rcu_barrier() {
+    might_sleep("rcu_barrier", __builtin_return_address(0));
     if (rcu_busted) return;
     uint64_t queued[MAXCPU];
     for (int i = 0; i < ncpu; ++i) queued[i] = __atomic_load_n(&cpus[i].rcu.cb_queued, __ATOMIC_ACQUIRE);
@@ -384,6 +400,10 @@ void rcu_barrier() {
 }
 
 uint64_t rcu_completed_gp() { return rcu_state.gp_seq.load() / 2; }
+uint64_t rcu_gp_seq() { return rcu_state.gp_seq.load(); }
+bool rcu_gp_waits_for(int cpu) {
+    return (rcu_state.gp_seq.load() & 1) && (rcu_state.qs_pending.load() & (uint64_t(1) << cpu));
+}
 
 bool rcu_later_gp_requested() {
     uint64_t seq = rcu_state.gp_seq.load();

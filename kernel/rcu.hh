@@ -3,6 +3,7 @@
 #pragma once
 #include "kernel.hh"
 #include "preempt.hh"
+#include "spinlock.hh"
 #include <atomic>
 #include <type_traits>
 
@@ -47,7 +48,7 @@ void rcu_warn_unprotected_load(const void* where);
 // rcu_ptr<T>: a pointer that readers load inside read sections while
 // writers replace it.
 //  - load(): inside a read section (or holding the writers' lock, then use
-//    load_locked()). On x86 a plain load is dependency- and acquire-ordered.
+//    load_locked(lock)). On x86 a plain load is dependency- and acquire-ordered.
 //  - publish(p): release store: everything written to *p before is
 //    visible to any reader that loads p.
 //  - init(p): no ordering; before anyone else can see the pointer.
@@ -65,9 +66,20 @@ public:
 #endif
         return p_.load(std::memory_order_acquire);
     }
-    // load_locked(): the update side, which holds the lock that serializes
-    // writers, so the pointer cannot change underneath it.
-    [[nodiscard]] T* load_locked() const { return p_.load(std::memory_order_relaxed); }
+    // load_locked(update_lock): the update side, holding `update_lock`, the
+    // lock that serializes writers, so the pointer cannot change underneath
+    // it (Linux: rcu_dereference_protected(p, lockdep_is_held(&lock))).
+    // Debug builds panic if this CPU does not hold the lock.
+    [[nodiscard]] SPINLOCK_INLINE T* load_locked(
+        [[maybe_unused]] const spinlock& update_lock) const {
+#if GRACE_DEBUG
+        lockdep_assert_held(&update_lock, "rcu_ptr::load_locked");
+#endif
+        return p_.load(std::memory_order_relaxed);
+    }
+    // peek(): the pointer's value, only to compare or test it, never to
+    // dereference it: no read section needed (Linux: rcu_access_pointer).
+    [[nodiscard]] T* peek() const { return p_.load(std::memory_order_relaxed); }
     void publish(T* p) { p_.store(p, std::memory_order_release); }
     void init(T* p) { p_.store(p, std::memory_order_relaxed); }
     // exchange(p): publish p and return the old pointer (writers' side).
@@ -116,7 +128,9 @@ void rcu_irq_exit();
 void rcu_idle_enter();
 void rcu_idle_exit();
 void rcu_do_callbacks();             // run this CPU's ready callbacks
-bool rcu_cpu_has_work();             // ready callbacks, or a GP waiting on this CPU
+// rcu_cpu_has_work(): this CPU has callbacks ready to run. Interrupts or
+// preemption must be off: an interrupt could run and free the list's head.
+bool rcu_cpu_has_work();
 
 // Statistics summed over CPUs (rcu.cc).
 struct rcu_stats {
@@ -125,6 +139,12 @@ struct rcu_stats {
 };
 rcu_stats rcu_get_stats();
 uint64_t rcu_completed_gp();
+// rcu_gp_seq(): gp_seq itself (rcu.cc: twice the completed GPs, plus one
+// while a GP runs); rcu_gp_waits_for(cpu): a GP is running and still
+// waits for a quiescent state from CPU `cpu`. For self-tests that stage a
+// moment in a grace period's life.
+uint64_t rcu_gp_seq();
+bool rcu_gp_waits_for(int cpu);
 // rcu_later_gp_requested(): someone (synchronize_rcu, call_rcu) wants a
 // grace period that can only start after the one running now ends.
 bool rcu_later_gp_requested();
@@ -136,6 +156,10 @@ void rcu_print_state();
 // LS_BUSTED and the "broken RCU" self-tests: when set, synchronize_rcu and
 // call_rcu skip the grace period entirely.
 extern bool rcu_busted;
+// Debug builds: start_gp_locked runs the stall check right after gp_seq
+// turns odd (ktest rcu-stall-start: the moment a stale start time would
+// be seen, made to happen every time).
+extern bool rcu_stall_check_at_gp_start;
 extern std::atomic<uint64_t> rcu_stall_reports;   // stall warnings printed so far
 // A CPU with more than this many queued callbacks makes call_rcu callers
 // that can sleep wait for an expedited grace period and drain.

@@ -125,10 +125,24 @@ public:
     // add_rcu(n): publish n at the front; add_tail_rcu(n): at the back.
     void add_rcu(rcu_list_node* n) { insert_after_rcu(&head_, n); }
     void add_tail_rcu(rcu_list_node* n) { insert_after_rcu(head_.prev, n); }
-    bool empty_locked() const { return head_.next.load(std::memory_order_relaxed) == &head_; }
-    rcu_list_node* first_locked() { return head_.next.load(std::memory_order_relaxed); }
-    rcu_list_node* head_locked() { return &head_; }
-    static rcu_list_node* next_locked(rcu_list_node* n) { return n->next.load(std::memory_order_relaxed); }
+    // The *_locked walkers name that lock: debug builds panic unless this
+    // CPU holds it (as rcu_ptr::load_locked does).
+    bool empty_locked([[maybe_unused]] const spinlock& writers) const {
+        assert_held(writers);
+        return head_.next.load(std::memory_order_relaxed) == &head_;
+    }
+    rcu_list_node* first_locked([[maybe_unused]] const spinlock& writers) {
+        assert_held(writers);
+        return head_.next.load(std::memory_order_relaxed);
+    }
+    rcu_list_node* head_locked([[maybe_unused]] const spinlock& writers) {
+        assert_held(writers);
+        return &head_;
+    }
+    static rcu_list_node* next_locked(rcu_list_node* n, [[maybe_unused]] const spinlock& writers) {
+        assert_held(writers);
+        return n->next.load(std::memory_order_relaxed);
+    }
 
     // insert_after_rcu(pos, n): publish n, which no reader can see yet,
     // right after pos (a node of this list, or its head). Readers that load
@@ -285,6 +299,6 @@ private:
     const rcu_list& bucket(uint64_t key) const { return buckets_[key & (NBUCKETS - 1)]; }
     rcu_list& bucket(uint64_t key) { return buckets_[key & (NBUCKETS - 1)]; }
 
-    mutable spinlock lock_;              // writers; lookups never take it
+    mutable spinlock lock_{"rculist.writers"};   // writers; lookups never take it
     rcu_list buckets_[NBUCKETS];
 };

@@ -61,7 +61,7 @@ private:
     // writer already has preemption disabled.)
     static constexpr uint32_t WRITER = 1, WAITING = 2, READER = 4;
     std::atomic<uint32_t> word_{0};
-    spinlock writers_;
+    spinlock writers_{"rwlock.writers"};
     // END PSET 1 SOLUTION
 };
 

@@ -11,27 +11,38 @@
 // that picks a task still on_cpu elsewhere waits for the flag to clear, so
 // two CPUs never run on one kernel stack.
 //
-// THE LOCK ORDER. A CPU that holds a lock may take only locks further down
-// this list (a lock class: every CPU's run-queue lock is one class):
-//   1. a largestruct scheme's `writers`, then that scheme's own inner lock
-//      (ls_refcount.cc `lock`, ls_hazptr.cc `retire_lock`), kernel/ls/
-//   2. proc_tree_lock (proc.cc)
-//   3. rcu_state.lock (rcu.cc): complete_gp_locked wakes gp_wq under it
-//   4. a wait_queue's lock (waitqueue.hh): wake_all wakes tasks under it
-//   5. a CPU's runq_lock (here): wake_proc enqueues under it; never two
-//      at once (steal_work only try_locks the victim, holding none)
-//   6. the writers' lock of an RCU list or hash table (rculist.hh; the
-//      pid table's in proc.cc): held only to link or unlink, takes no other
-//   7. all_procs_lock (proc.cc), a kmalloc size class's lock, then the
-//      page allocator's lock (pmem.cc)
-//   8. console_lock (console.cc): printing is allowed under any lock
+// THE LOCK ORDER is LOCK_ORDER, right below: a CPU that holds a lock may
+// take only locks further down the list. A spinlock's name is its class
+// (every CPU's run-queue lock is one class, "runq_lock"), and the list
+// ranks the classes. Two locks of one class are never held at once, except
+// through try_lock (steal_work try_locks a victim's run queue holding none).
 // Sleeping (wait_until, msleep, synchronize_rcu) is allowed under none of
-// them. A new lock goes into this list before it is used.
+// them. Debug builds check every nested acquisition against the list
+// (kernel/lockdep.cc): one that contradicts it panics, naming both locks
+// and where each was taken. So a new lock gets a name and a place in the
+// list before it is nested with any other.
 #include "proc.hh"
 #include "vm.hh"
 #include "apic.hh"
 #include "kalloc.hh"
 #include "trace.hh"
+#include "lockdep.hh"
+
+const lock_order_entry LOCK_ORDER[] = {
+    {"ls.writers", "a largestruct scheme's `writers` (kernel/ls/), or ls_spinlock.cc's one lock"},
+    {"ls.inner", "a scheme's own inner lock: ls_refcount.cc `lock`, ls_hazptr.cc `retire_lock`"},
+    {"proc_tree_lock", "the process tree (proc.cc)"},
+    {"rcu_state.lock", "grace periods start and end under it (rcu.cc); the end wakes gp_wq"},
+    {"wait_queue.lock", "a wait queue's waiters (waitqueue.hh): wake_all wakes tasks under it"},
+    {"runq_lock", "a CPU's run queue and sleepers (here): wake_proc enqueues under it"},
+    {"rculist.writers", "the writers of an RCU list or hash table (rculist.hh; the pid table's in "
+                        "proc.cc): held only to link or unlink, takes no other"},
+    {"all_procs_lock", "the list of every process, for ps (proc.cc)"},
+    {"kmalloc.class", "a kmalloc size class (kmalloc.cc): a new slab takes a page under it"},
+    {"pmem.lock", "the page allocator (pmem.cc)"},
+    {"console_lock", "the console (console.cc): printing is allowed under any lock"},
+};
+const size_t LOCK_ORDER_LENGTH = sizeof(LOCK_ORDER) / sizeof(LOCK_ORDER[0]);
 
 extern "C" proc* switch_stacks(proc* prev, uintptr_t* save_rsp, uintptr_t new_rsp);
 extern "C" void task_first_entry();
@@ -44,6 +55,7 @@ list_head sleepers[MAXCPU];
 
 // enqueue_locked(c, p): put p at the tail of c's run queue.
 void enqueue_locked(cpu* c, proc* p) {
+    assert_held(c->runq_lock);
     assert(!p->on_runq && !p->is_idle);
     p->on_runq = true;
     c->runq.push_back(&p->runq_link);
@@ -61,6 +73,7 @@ void enqueue(proc* p) {
         if (!p->on_runq) enqueue_locked(c, p);
         break;
     }
+    preempt_guard pg;                 // "this CPU" stays this CPU until the prod is sent
     cpu* c = &cpus[p->home_cpu];
     if (c != this_cpu()) {
         lapic_send_ipi(c->index, INT_IPI_RESCHED);
@@ -196,6 +209,7 @@ void preempt_schedule() {
 }
 
 void yield() {
+    might_sleep("yield", __builtin_return_address(0));
     cli();
     this_cpu()->schedule();
     sti();
@@ -253,6 +267,7 @@ void enqueue_new(proc* p) {
 // msleep(ms): sleep for at least ms milliseconds. The task waits on its
 // CPU's sleeper list; that CPU's timer tick wakes it.
 void msleep(uint64_t ms) {
+    might_sleep("msleep", __builtin_return_address(0));
     proc* p = current();
     p->wake_at_ns = clock_ns() + ms * 1000000;
     while (clock_ns() < p->wake_at_ns) {

@@ -68,6 +68,7 @@ extern "C" void trap_dispatch(regstate* r) {
     }
     case INT_IPI_BARRIER:
         lapic_eoi();
+        store_buffer_drain();           // (a store a self-test holds back, apic.hh)
         c->barrier_acks.fetch_add(1);   // locked: this CPU's earlier stores are visible
         break;
     case INT_IPI_STOP:

@@ -9,13 +9,14 @@
 #include "list.hh"
 #include "cpu.hh"
 #include "sched.hh"
+#include "lockdep.hh"
 
 struct proc;
 
 // A wait queue. Its lock comes after rcu_state.lock and proc_tree_lock and
 // before any run-queue lock (the lock order: top of kernel/sched.cc).
 struct wait_queue {
-    spinlock lock;
+    spinlock lock{"wait_queue.lock"};
     list_head waiters;
     void wake_all();                 // make every waiter runnable
 };
@@ -34,6 +35,7 @@ void wait_finish(wait_queue& wq, waiter& w);
 // a change to the condition is never lost.
 template <typename F>
 void wait_until(wait_queue& wq, F cond) {
+    might_sleep("wait_until", current_pc());
     waiter w{current(), {}};
     while (true) {
         wait_prepare(wq, w);

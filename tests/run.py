@@ -2,7 +2,7 @@
 """Run the Grace test suite (in the spirit of MIT gradelib / Pintos `make check`).
 
     python3 tests/run.py [--list] [--stress] [--jobs J] [--verbose]
-                         [--repeat N] [NAME_OR_PATTERN ...]
+                         [--repeat N] [--max-timeout S] [NAME_OR_PATTERN ...]
 
 Tests are declared in tests/tests_AREA.py (boot, proc, rcu, ls, schemes,
 gdb, hostile, ...), one file per area, with testlib.test() (see testlib.py);
@@ -26,7 +26,9 @@ its last 25 lines are shown.  The last line is "N passed, N failed" (and
 
 Exit status: 0 all passed (or skipped); 1 a test failed or no test matched; 2 the kernel
 is not built (or QEMU cannot be installed); 130 interrupted.
---jobs J runs J QEMUs at once; --verbose also shows each test's console.
+--jobs J runs J QEMUs at once; --verbose also shows each test's console;
+--max-timeout S caps every test's timeout (tools/mutate.py: a mutant that
+hangs a test is killed sooner).
 --repeat N (make check REPEAT=N) runs the selection N times back to back
 and ends with each test that failed at least once, its failure count and
 its reasons: the way to find a flaky test.
@@ -39,6 +41,7 @@ import sys
 sys.dont_write_bytecode = True  # keep tests/ free of __pycache__
 
 import argparse
+import dataclasses
 import fnmatch
 import importlib
 import os
@@ -126,9 +129,12 @@ def run_driver(spec: testlib.TestSpec, log_path: Path) -> Outcome:
     return Outcome(spec, verdict, reason, seconds, output)
 
 
-def run_test(spec: testlib.TestSpec, stream: bool) -> Outcome:
-    """Boot QEMU for `spec`, judge the result and keep or drop its log."""
+def run_test(spec: testlib.TestSpec, stream: bool, max_timeout: float = 0) -> Outcome:
+    """Boot QEMU for `spec`, judge the result and keep or drop its log.
+    max_timeout > 0 caps the test's timeout."""
     log_path = LOG_DIR / f"{spec.name}.log"
+    if max_timeout > 0 and spec.timeout > max_timeout:
+        spec = dataclasses.replace(spec, timeout=max_timeout)
     if spec.driver is not None:
         return run_driver(spec, log_path)
     try:
@@ -173,20 +179,21 @@ def report(outcome: Outcome, show_output: bool) -> None:
         print("\n".join(lines), flush=True)
 
 
-def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool) -> list[Outcome]:
+def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool,
+            max_timeout: float = 0) -> list[Outcome]:
     """Run the chosen tests, `jobs` at a time, reporting each as it ends."""
     if jobs <= 1:
         outcomes = []
         for spec in chosen:
             if verbose:
                 print(f"--- {spec.name}: {testlib.rerun_command(spec)}", flush=True)
-            outcome = run_test(spec, stream=verbose)
+            outcome = run_test(spec, stream=verbose, max_timeout=max_timeout)
             report(outcome, show_output=False)
             outcomes.append(outcome)
         return outcomes
     done: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_test, spec, False) for spec in chosen]
+        futures = [pool.submit(run_test, spec, False, max_timeout) for spec in chosen]
         try:
             for future in as_completed(futures):
                 outcome = future.result()
@@ -214,6 +221,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="show each test's console output")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run the selection N times; report failure counts per test")
+    parser.add_argument("--max-timeout", type=float, default=0, metavar="S",
+                        help="cap every test's timeout at S seconds (make mutate)")
     ns = parser.parse_args(argv)
     if ns.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -269,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(ns.repeat):
             if ns.repeat > 1:
                 print(f"== run {i + 1} of {ns.repeat}", flush=True)
-            rounds.append(run_all(chosen, ns.jobs, ns.verbose))
+            rounds.append(run_all(chosen, ns.jobs, ns.verbose, ns.max_timeout))
     except KeyboardInterrupt:
         qemu.kill_all()
         print("\nrun.py: interrupted", file=sys.stderr)

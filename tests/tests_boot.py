@@ -63,6 +63,14 @@ test("lock-rwlock-shared-2", prog="ktest", args=["rwlock-shared", "300"], ncpu=2
 test("lock-rwlock-writer-4", prog="ktest", args=["rwlock-writer", "200"], ncpu=4, timeout=90,
      expect=[r"ktest rwlock-writer: passed"])
 # MAXCPU: 64 CPUs come online and each runs a pinned process (slow: ~40 s).
+# A CPU the boot gave up on is parked for good, not counted, and the boot
+# says so (ktest smp-parked, kernel/ktest/ktest_boot.cc).
+test("boot-smp-late-2", prog="ktest", args=["smp-parked"], ncpu=2, timeout=60,
+     opts=["smp_late_ap=1"],
+     expect=[r"cpu 1 \(apic 1\) did not start in \d+ ms: parked for good with an INIT IPI, "
+             r"not counted", r"1 CPUs online",
+             r"ktest smp-parked: cpu1, started but not counted: 0 ticks, 0 schedules: ok",
+             r"ktest smp-parked: passed"])
 test("boot-smp-64", prog="cpuinfo", args=["64"], ncpu=64, timeout=300, stress=True,
      expect=[r"64 CPUs online", r"cpuinfo: 64 CPUs, all ran a pinned process"],
      check=every_cpu_online(64))

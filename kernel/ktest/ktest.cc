@@ -4,6 +4,7 @@
 //   ktest_boot.cc     boot, interrupts, memory, the scheduler, panics
 //   ktest_faults.cc   kernel faults on purpose (register dump, triple fault)
 //   ktest_locks.cc    the spinlock and the reader-writer lock
+//   ktest_lockdep.cc  the lock checker and might_sleep, each check provoked
 //   ktest_rcu.cc      RCU; rcutorture.cc: rcutorture
 //   ktest_rculist.cc  RCU lists and the hash table; rculist_torture.cc: their torture test
 //   ktest_pidtable.cc the pid table and proc_info (sys_procinfo)

@@ -152,7 +152,7 @@ uint64_t time_loop(long iterations, F body) {
 // of read-side section on this CPU, uncontended.
 long lock_cost(long iterations) {
     assert(iterations > 0);
-    spinlock sl;
+    spinlock sl{"ktest.bench"};
     rwlock rw;
     uint64_t empty = time_loop(iterations, [] {});
     uint64_t rcu = time_loop(iterations, [] { rcu_read_lock(); rcu_read_unlock(); });

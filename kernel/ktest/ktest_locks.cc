@@ -24,7 +24,7 @@
 
 namespace {
 rwlock test_rw;
-spinlock test_spin;
+spinlock test_spin{"ktest.test_spin"};
 std::atomic<bool> stop{false};
 uint64_t shared_value;                 // protected by test_rw / test_spin
 std::atomic<uint64_t> reader_sections{0}, torn{0}, reader_entries{0};

@@ -186,10 +186,30 @@ KTEST("rcu-gp-readers", [](long ms) { return test_gp("rcu-gp-readers", ms, true,
       "ARG ms of grace periods with kernel-thread readers on every other CPU");
 
 // ---- the stall warning ----
+struct stall_ctl {
+    uint64_t hold_ms = 0;              // rcu-stall: how long to hold the section
+    uint64_t reports_before = 0;       // rcu-stall-start: hold until a report after this
+    uint64_t give_up_ns = 0;
+    std::atomic<int> inside{0};
+    uint64_t held_at_report_ns = 0;
+    bool gave_up = false;
+};
+
 void stall_reader_fn(void* arg) {
+    auto* s = static_cast<stall_ctl*>(arg);
     {
         rcu_read_guard g;
-        delay_ns(uint64_t(reinterpret_cast<uintptr_t>(arg)) * 1000000);
+        uint64_t entered = clock_ns();
+        s->inside.store(1);
+        if (s->hold_ms) {
+            delay_ns(s->hold_ms * 1000000);
+        } else {
+            while (rcu_stall_reports.load() == s->reports_before && !s->gave_up) {
+                s->gave_up = clock_ns() > s->give_up_ns;
+                cpu_relax();
+            }
+            s->held_at_report_ns = clock_ns() - entered;
+        }
     }
     proc_exit(0);
 }
@@ -198,9 +218,11 @@ long test_stall(long hold_ms) {
     if (ncpu < 2) return -EINVAL;
     uint64_t before = rcu_stall_reports.load();
     int cpu = other_cpu();
-    proc* p = kthread_spawn_on(cpu, "stall-reader", stall_reader_fn, reinterpret_cast<void*>(hold_ms));
-    msleep(10);
-    synchronize_rcu();
+    stall_ctl s;
+    s.hold_ms = hold_ms;
+    proc* p = kthread_spawn_on(cpu, "stall-reader", stall_reader_fn, &s);
+    while (!s.inside.load()) msleep(1);
+    synchronize_rcu();                 // its GP started after the reader entered
     kthread_join(p);
     bool ok = rcu_stall_reports.load() > before;
     log_printf("ktest rcu-stall: reader on cpu%d held its section %ld ms (threshold %u ms): "
@@ -208,6 +230,54 @@ long test_stall(long hold_ms) {
     return ok ? 0 : -1;
 }
 KTEST("rcu-stall", test_stall, 1000, "a reader that holds its section ARG ms gets a stall warning");
+
+// test_stall_start(): after a quiet stretch longer than the stall
+// threshold, a grace period starts while a reader holds it up, and the
+// stall check runs at the worst moment: right after gp_seq turned odd
+// (rcu_stall_check_at_gp_start). A detector that reads the previous GP's
+// start time there reports a stall at once, with an empty mask, and then
+// stays silent about the real one, since it reports once per GP. The
+// reader holds its section until a report comes (an event), so the test
+// checks that the first report came only after the reader had held the
+// GP up for the threshold: a correct report cannot come sooner, however
+// slow the host. Shown to fail with start_gp_locked storing the start
+// time after making gp_seq odd (as it once did): "report after 0 ms".
+long test_stall_start(long) {
+    if (ncpu < 2) return -EINVAL;
+    uint64_t threshold_ns = uint64_t(kopts.rcu_stall_ms) * 1000000;
+    synchronize_rcu();
+    bool quiet = false;
+    for (int tries = 0; tries < 5 && !quiet; ++tries) {
+        uint64_t started = rcu_get_stats().gp_started;
+        msleep(kopts.rcu_stall_ms + 50);
+        quiet = rcu_get_stats().gp_started == started;
+    }
+    if (!quiet) {
+        log_printf("ktest rcu-stall-start: grace periods kept starting; no quiet stretch: FAILED");
+        return -1;
+    }
+    stall_ctl s;
+    s.reports_before = rcu_stall_reports.load();
+    s.give_up_ns = clock_ns() + 10 * threshold_ns;
+    rcu_stall_check_at_gp_start = true;
+    int cpu = other_cpu();
+    proc* p = kthread_spawn_on(cpu, "stall-reader", stall_reader_fn, &s);
+    while (!s.inside.load()) msleep(1);
+    synchronize_rcu();
+    rcu_stall_check_at_gp_start = false;
+    kthread_join(p);
+    uint64_t reports = rcu_stall_reports.load() - s.reports_before;
+    bool ok = !s.gave_up && reports == 1 && s.held_at_report_ns >= threshold_ns;
+    log_printf("ktest rcu-stall-start: reader on cpu%d: %s; %lu reports (threshold %u ms): %s", cpu,
+               s.gave_up ? "NO stall report while it held the grace period up"
+                         : "first stall report",
+               reports, kopts.rcu_stall_ms, ok ? "ok" : "FAILED");
+    if (!s.gave_up) log_printf("ktest rcu-stall-start: report after the reader held %lu ms",
+                               s.held_at_report_ns / 1000000);
+    return ok ? 0 : -1;
+}
+KTEST("rcu-stall-start", test_stall_start, 0,
+      "a stall report right at a GP's start, after a quiet stretch, must not be stale or spurious");
 
 // ---- callbacks: order, CPU, grace period, barrier, flood ----
 struct cb_obj {
@@ -222,7 +292,7 @@ uint64_t cb_last_seq[MAXCPU];
 
 void checking_cb(rcu_head* h) {
     cb_obj* o = container_of(h, cb_obj, rcu);
-    int cpu = this_cpu()->index;
+    int cpu = this_cpu_index();      // (busted:, the caller's task runs it, preemptible)
     if (rcu_completed_gp() < o->queued_gp_seq + 1) cb_early.fetch_add(1);
     if (cpu != o->cpu) cb_wrong_cpu.fetch_add(1);
     if (o->seq <= cb_last_seq[o->cpu]) cb_out_of_order.fetch_add(1);

@@ -88,7 +88,7 @@ void free_lnode(rcu_head* h) { delete container_of(h, lnode, rcu); }
 long test_api(long) {
     checker check{"rculist-api"};
     rcu_list l;
-    spinlock writers;
+    spinlock writers{"rculist.writers"};
     char keys[128];
     lnode* n[6];
     for (int i = 0; i < 6; ++i) {
@@ -166,7 +166,7 @@ long test_api(long) {
     {
         spinlock_guard w(writers);
         rcu_list::del_rcu(&n[5]->link);
-        check(l.empty_locked(), "the list is not empty after deleting every node");
+        check(l.empty_locked(writers), "the list is not empty after deleting every node");
     }
     synchronize_rcu();
     for (int i : {0, 1, 2, 3, 5}) delete n[i];

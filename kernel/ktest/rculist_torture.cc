@@ -47,7 +47,7 @@ struct tentry {
 };
 
 rcu_list tlist;
-spinlock tlist_lock;                      // the list's writers
+spinlock tlist_lock{"rculist.writers"};   // the list's writers
 int tlist_churn = 0;                      // churning nodes in the list (under tlist_lock)
 rcu_hash_table<tentry, offsetof(tentry, node), 16> ttable;
 
@@ -156,13 +156,14 @@ void churn_list(uint64_t* x, uint64_t cycle) {
     {
         spinlock_guard g(tlist_lock);
         int victim = int(next_rand(x) % tlist_churn);
-        for (rcu_list_node* n = tlist.first_locked(); !old; n = rcu_list::next_locked(n)) {
+        for (rcu_list_node* n = tlist.first_locked(tlist_lock); !old;
+             n = rcu_list::next_locked(n, tlist_lock)) {
             if (node_of(n)->key >= NPERM && victim-- == 0) old = node_of(n);
         }
         rcu_list::del_rcu(&old->link);
         int place = int(next_rand(x) % (NPERM + NCHURN));
-        rcu_list_node* pos = tlist.head_locked();
-        for (int i = 0; i < place; ++i) pos = rcu_list::next_locked(pos);
+        rcu_list_node* pos = tlist.head_locked(tlist_lock);
+        for (int i = 0; i < place; ++i) pos = rcu_list::next_locked(pos, tlist_lock);
         rcu_list::insert_after_rcu(pos, &fresh->link);
     }
     if (cycle % 8 == 7) {
@@ -225,7 +226,7 @@ long rculist_torture(long cycles) {
     // The list: NPERM permanent nodes spread among NCHURN churning ones.
     {
         spinlock_guard g(tlist_lock);
-        assert(tlist.empty_locked());
+        assert(tlist.empty_locked(tlist_lock));
     }
     for (int i = NPERM + NCHURN - 1; i >= 0; --i) {
         bool perm = i % ((NPERM + NCHURN) / NPERM) == 0;
@@ -275,8 +276,8 @@ long rculist_torture(long cycles) {
         tnode* t;
         {
             spinlock_guard g(tlist_lock);
-            if (tlist.empty_locked()) break;
-            t = node_of(tlist.first_locked());
+            if (tlist.empty_locked(tlist_lock)) break;
+            t = node_of(tlist.first_locked(tlist_lock));
             rcu_list::del_rcu(&t->link);
             tlist_churn -= t->key >= NPERM;
         }

@@ -13,7 +13,7 @@ struct node {
     largestruct ls;
 };
 rcu_ptr<node> current_ls;
-spinlock writers;
+spinlock writers{"ls.writers"};
 
 void init() { current_ls.init(ls_new_copy<node>(nullptr, nullptr, 0)); }
 
@@ -30,7 +30,7 @@ long write(const char* data, size_t len) {
     node* old;
     {
         spinlock_guard g(writers);
-        old = current_ls.load_locked();
+        old = current_ls.load_locked(writers);
         node* n = ls_new_copy(old, data, len);
         if (!n) return -ENOMEM;
         current_ls.publish(n);

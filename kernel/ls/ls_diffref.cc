@@ -69,7 +69,7 @@ node* unpack_ptr(uint64_t w) { return reinterpret_cast<node*>(int64_t(w << 16) >
 uint64_t unpack_outer(uint64_t w) { return w >> PTR_BITS; }
 
 std::atomic<uint64_t> strong_ptr{0};
-spinlock writers;
+spinlock writers{"ls.writers"};
 
 // free_node(n): free a swapped-out struct (the current one never is).
 void free_node(node* n) {

@@ -112,8 +112,8 @@ struct alignas(64) hazard_slot {
 hazard_slot slots[NSLOTS];
 
 std::atomic<node*> current_ls{nullptr};
-spinlock writers;                 // serializes writers: copy + publish
-spinlock retire_lock;             // guards `retired` and `nretired`
+spinlock writers{"ls.writers"};       // serializes writers: copy + publish
+spinlock retire_lock{"ls.inner"};     // guards `retired` and `nretired`
 node* retired = nullptr;
 int nretired = 0;
 
@@ -143,6 +143,7 @@ class hazard_guard {
 public:
     hazard_guard() : slot_(slots[claim_slot()]) {}
     ~hazard_guard() {
+        store_buffer_drain();     // (a held hazard store comes first; apic.hh)
         slot_.hazard.store(nullptr, std::memory_order_release);   // done reading
         slot_.owned.store(false, std::memory_order_release);
     }
@@ -153,9 +154,16 @@ public:
         // BEGIN PSET 3 SOLUTION: publish a hazard on the current struct, then make sure it is still current
         const node* p = current_ls.load(std::memory_order_acquire);
         for (;;) {
-            slot_.hazard.store(p, std::memory_order_relaxed);
-            if (kopts.hazptr_asym) std::atomic_signal_fence(std::memory_order_seq_cst);
-            else std::atomic_thread_fence(std::memory_order_seq_cst);
+            // (store_buffer_hold: a self-test may hold the store back; apic.hh)
+            if (!store_buffer_hold(slot_.hazard, p)) {
+                slot_.hazard.store(p, std::memory_order_relaxed);
+            }
+            if (kopts.hazptr_asym) {
+                std::atomic_signal_fence(std::memory_order_seq_cst);
+            } else {
+                std::atomic_thread_fence(std::memory_order_seq_cst);
+                store_buffer_drain();   // what the fence does to a held store
+            }
             const node* q = current_ls.load(std::memory_order_acquire);
             if (q == p) return p;
             p = q;                // replaced meanwhile: protect the new one

@@ -58,7 +58,7 @@ struct alignas(64) reader_counter {
 reader_counter readers[MAXCPU];
 
 std::atomic<node*> current_ls{nullptr};
-spinlock writers;
+spinlock writers{"ls.writers"};
 
 // reader_section: the reader's side for its scope (preemption off).
 class reader_section {

@@ -24,7 +24,7 @@ struct node {
     ~node() { waiting.fetch_sub(1, std::memory_order_relaxed); }
 };
 rcu_ptr<node> current_ls;
-spinlock writers;
+spinlock writers{"ls.writers"};
 
 void init() { current_ls.init(ls_new_copy<node>(nullptr, nullptr, 0)); }
 
@@ -40,7 +40,7 @@ long ls_rcu_write(const char* data, size_t len) {
     node* old;
     {
         spinlock_guard g(writers);
-        old = current_ls.load_locked();
+        old = current_ls.load_locked(writers);
         node* n = ls_new_copy(old, data, len);
         if (!n) return -ENOMEM;
         current_ls.publish(n);

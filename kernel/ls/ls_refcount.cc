@@ -55,8 +55,8 @@ struct node {
     ~node() { waiting.fetch_sub(1, std::memory_order_relaxed); }
 };
 
-spinlock writers;                   // serializes writers (the copy)
-spinlock lock;                      // guards current_ls and the deferred list
+spinlock writers{"ls.writers"};    // serializes writers (the copy)
+spinlock lock{"ls.inner"};         // guards current_ls and the deferred list
 node* current_ls = nullptr;
 node* deferred_head = nullptr;      // oldest first
 node** deferred_tail = &deferred_head;

@@ -6,7 +6,7 @@
 
 namespace {
 largestruct the_ls;                  // zero at boot
-spinlock lock;
+spinlock lock{"ls.writers"};
 
 void init() {}
 
