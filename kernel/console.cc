@@ -58,10 +58,13 @@ void console_enable_input() {
 // line holds the lock with interrupts off, so the stop IPI reaches it only
 // after the line; under a loaded host that can take longer than panic's
 // wait, and the two outputs mixed ("startin\ngP ktest\nANIC:"). So first
-// wait, for at most 200 ms, to take the lock (and keep it: the panicking
-// CPU owns the console from now on).
+// wait to take the lock (and keep it: the panicking CPU owns the console
+// from now on). A holder finishes its line unless its vCPU is descheduled
+// by the host, which can last many host time slices (200 ms was seen to be
+// too short); only a CPU stuck for good holds it 2 s, and then the panic
+// writes anyway.
 void console_panic_mode() {
-    uint64_t give_up = clock_ns() + 200000000;
+    uint64_t give_up = clock_ns() + 2000000000;
     while (!console_lock.try_lock() && clock_ns() < give_up) cpu_relax();
     panicking_output = true;
 }
