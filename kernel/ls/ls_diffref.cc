@@ -4,8 +4,10 @@
 //
 // The algorithm. The shared "strong pointer" is one 64-bit atomic word: the
 // low 48 bits of the struct's address and a 16-bit OUTER count on top.
-// Kernel direct-map addresses are 0xffff8000_xxxxxxxx, so the pointer is
-// rebuilt by sign-extending bit 47. Each struct also has an INNER count.
+// Every x86-64 address is canonical (bits 63..47 all equal: kernel
+// direct-map ones are 0xffff8000_xxxxxxxx, a host build's are below
+// 2^47), so the pointer is rebuilt by sign-extending bit 47. Each struct
+// also has an INNER count.
 //  - Acquire (reader): word.fetch_add(1 << 48): one atomic instruction
 //    both reads the pointer and counts the reader against it. Wait-free.
 //  - Release (reader): if the word still names the struct, give the
@@ -62,7 +64,7 @@ struct node {
 
 uint64_t pack(node* p, uint64_t outer) {
     uint64_t a = reinterpret_cast<uint64_t>(p);
-    assert(p == nullptr || (a >> 47) == 0x1ffff);   // a canonical upper-half address
+    assert((a >> 47) == 0 || (a >> 47) == 0x1ffff);   // canonical: unpack_ptr rebuilds it
     return (a & PTR_MASK) | (outer << PTR_BITS);
 }
 node* unpack_ptr(uint64_t w) { return reinterpret_cast<node*>(int64_t(w << 16) >> 16); }
