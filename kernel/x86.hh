@@ -84,13 +84,20 @@ inline uint64_t rdtsc() {
 inline uint64_t rdcr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline uint64_t rdcr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 inline void wrcr3(uint64_t v) { asm volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+#if GRACE_HOST
+// The host build (host/port/): a thread plays a CPU and has no interrupts;
+// its interrupt flag is a thread-local bool that these three read and set,
+// and a spinning thread yields now and then to the one it waits for.
+#include "host_cpu.hh"
+#else
 inline uint64_t read_rflags() {
     uint64_t f; asm volatile("pushfq; popq %0" : "=r"(f)); return f;
 }
-inline bool interrupts_enabled() { return read_rflags() & EFLAGS_IF; }
 inline void cli() { asm volatile("cli" ::: "memory"); }
 inline void sti() { asm volatile("sti" ::: "memory"); }
 inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
+#endif
+inline bool interrupts_enabled() { return read_rflags() & EFLAGS_IF; }
 inline void compiler_barrier() { asm volatile("" ::: "memory"); }
 inline uintptr_t read_rbp() { uintptr_t v; asm volatile("mov %%rbp, %0" : "=r"(v)); return v; }
 
