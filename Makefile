@@ -263,6 +263,9 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# --- the host build: kernel/rcu.cc and the schemes on Linux threads -------
+include host/host.mk
+
 # --- benchmarks (docs/benchmarks.md; tools/bench.py, user/bench.cc) -------
 #   make bench           non-debug kernel in build/bench-kernel, booted at
 #                        NCPU=1,2 (FULL=1: 1,2,4 and 5 reps) with poison=0;
