@@ -26,10 +26,10 @@ HOST_KERNEL_SRCS := kernel/rcu.cc kernel/waitqueue.cc kernel/options.cc lib/chec
 HOST_LS_SRCS := $(wildcard kernel/ls/*.cc)
 HOST_URCU_SRCS := host/urcu/grace_urcu.cc
 HOST_URCU_TESTS := $(patsubst host/tests/%.c,%,$(wildcard host/tests/urcu_*.c))
-HOST_CXXFLAGS := -std=c++20 -g -fPIC -fno-exceptions -fno-rtti -fcheck-new -fno-omit-frame-pointer \
+HOST_CXXFLAGS := -std=c++20 -g1 -fPIC -fno-exceptions -fno-rtti -fcheck-new -fno-omit-frame-pointer \
     -Wall -Wextra -Wno-invalid-offsetof -Wno-tsan -MMD -MP \
     -DGRACE_HOST=1 -DGRACE_TARGET -Ihost/port -Ihost/urcu -Ikernel -Ilib
-HOST_CFLAGS := -std=gnu11 -g -fPIC -fno-omit-frame-pointer -Wall -Wextra -Wno-tsan -MMD -MP -Ihost/urcu
+HOST_CFLAGS := -std=gnu11 -g1 -fPIC -fno-omit-frame-pointer -Wall -Wextra -Wno-tsan -MMD -MP -Ihost/urcu
 HOST_LDFLAGS := -pthread -Wl,-T,host/port/sections.ld
 # Per variant: optimization, sanitizer, the kernel's debug checks.
 HOST_FLAGS_tsan := -O1 -fsanitize=thread -DGRACE_DEBUG=1
@@ -38,7 +38,7 @@ HOST_FLAGS_bench := -O2 -DGRACE_DEBUG=0
 HOST_BENCH_SECONDS ?= 0.3
 HOST_BENCH_REPS ?= 3
 
-.PHONY: host-test host-bench host-bench-smoke host-urcu
+.PHONY: host-test host-bench host-bench-smoke host-urcu host-deps host-check
 
 # host_objs(VARIANT, SOURCES): the variant's object files for SOURCES.
 host_objs = $(patsubst %,$(HOST)/$(1)/%.o,$(2))
@@ -78,3 +78,36 @@ host-test: $(HOST_TEST_BINS)
 	$(Q)$(PYTHON) host/tests/run.py --build $(HOST)
 
 host-urcu: $(HOST)/bench/libgrace-urcu-qsbr.so
+
+# host-check: what `make check` runs of the host build.
+host-check: host-test host-bench-smoke
+
+# --- host-bench -----------------------------------------------------------
+# liburcu (Debian's liburcu-dev) is installed when missing, as `make deps`
+# does for the compiler: as root with apt-get, else the command is printed.
+HOST_URCU_HEADER := $(firstword $(wildcard /usr/include/urcu/urcu-qsbr.h /usr/include/*/urcu/urcu-qsbr.h))
+host-deps:
+	@if [ -z "$(HOST_URCU_HEADER)" ] && [ -z "$$(ls /usr/include/*/urcu/urcu-qsbr.h /usr/include/urcu/urcu-qsbr.h 2>/dev/null)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Grace: installing liburcu-dev"; \
+	    apt-get install -y liburcu-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y liburcu-dev; }; \
+	  else echo "host-bench needs liburcu. Run:  sudo apt-get install -y liburcu-dev"; exit 1; fi; fi
+
+HOST_BENCH_OBJS := $(call host_objs,bench,$(HOST_KERNEL_SRCS) $(HOST_LS_SRCS) host/bench/host_bench.cc) \
+    $(HOST)/bench/urcu_qsbr.o $(HOST)/bench/urcu_memb.o
+# urcu_flavor.cc, once per liburcu flavor.
+$(HOST)/bench/urcu_%.o: host/bench/urcu_flavor.cc $(HOST)/bench/flags | host-deps
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CXX     $< (host bench, liburcu $*)")
+	$(Q)g++ $(HOST_CXXFLAGS) $(HOST_FLAGS_bench) -Ihost/bench -DURCU_FLAVOR_$(shell echo $* | tr a-z A-Z) -c $< -o $@
+$(HOST)/bench/host_bench: $(HOST_BENCH_OBJS) host/port/sections.ld
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)g++ $(HOST_FLAGS_bench) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lurcu-qsbr -lurcu-memb -lurcu-common
+
+HOST_BENCH_CMD = $(PYTHON) tools/host_bench.py --binary $(HOST)/bench/host_bench
+host-bench: host-deps $(HOST)/bench/host_bench
+	$(Q)$(HOST_BENCH_CMD) --seconds $(HOST_BENCH_SECONDS) --reps $(HOST_BENCH_REPS)
+# The smoke run of `make check`: a few milliseconds per measurement, one
+# rep; it checks the results' shape and that every implementation reported
+# a rate, never how fast (build/host/bench-smoke/).
+host-bench-smoke: host-deps $(HOST)/bench/host_bench
+	$(Q)$(HOST_BENCH_CMD) --smoke --out $(HOST)/bench-smoke

@@ -427,20 +427,27 @@ def nice_max(v: float) -> float:
     return 10 * mag
 
 
-def write_svg(results: list[dict], path: Path) -> None:
+def write_svg(results: list[dict], path: Path, schemes: list[str] | None = None,
+              unsafe: set[str] | None = None,
+              title: str = "Grace: total sys_lsread calls/s against CPUs",
+              xlabel: str = "CPUs") -> None:
+    """The scaling picture: `schemes` (default: LS_SCHEMES's, in order) as
+    lines, `unsafe` ones dashed; the x axis counts `xlabel` (NCPU, or
+    threads for tools/host_bench.py)."""
     grace = [r for r in results if r.get("source") != "linux"]
     ncpus = sorted({r["ncpu"] for r in grace if r.get("name") == "read"})
-    schemes = [s for s in SCHEMES if any(r.get("scheme") == s and r.get("name") == "read"
-                                         for r in grace)]
+    unsafe = UNSAFE if unsafe is None else unsafe
+    schemes = [s for s in (SCHEMES if schemes is None else schemes)
+               if any(r.get("scheme") == s and r.get("name") == "read" for r in grace)]
     pw, ph, left, top, gap = 380, 300, 80, 50, 90
     width, height = left + 2 * pw + gap + 150, top + ph + 70
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="15">'
-           'Grace: total sys_lsread calls/s against CPUs (medians; bars: min..max)</text>']
-    for panel, (length, title) in enumerate(((SHORT, "short reads (len 8)"),
-                                             (FULL, "full reads (len 10000)"))):
+           f'{title} (medians; bars: min..max)</text>']
+    for panel, (length, panel_title) in enumerate(((SHORT, "short reads (len 8)"),
+                                                   (FULL, "full reads (len 10000)"))):
         x0 = left + panel * (pw + gap)
         series = {s: [(n, read_stat(grace, s, n, length, 0)) for n in ncpus] for s in schemes}
         ymax = nice_max(max((st.hi for pts in series.values() for _, st in pts if st),
@@ -448,7 +455,7 @@ def write_svg(results: list[dict], path: Path) -> None:
         xs = lambda n: x0 + (ncpus.index(n) + 0.5) * pw / max(len(ncpus), 1)
         ys = lambda v: top + ph - v / ymax * ph
         out.append(f'<text x="{x0 + pw / 2}" y="{top - 10}" text-anchor="middle" '
-                   f'font-size="13">{title}</text>')
+                   f'font-size="13">{panel_title}</text>')
         out.append(f'<rect x="{x0}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="black"/>')
         for i in range(6):
             v = ymax * i / 5
@@ -457,7 +464,7 @@ def write_svg(results: list[dict], path: Path) -> None:
             out.append(f'<text x="{x0 - 5}" y="{y + 4:.1f}" text-anchor="end">{fmt_rate(v)}</text>')
         for n in ncpus:
             out.append(f'<text x="{xs(n):.1f}" y="{top + ph + 18}" text-anchor="middle">{n}</text>')
-        out.append(f'<text x="{x0 + pw / 2}" y="{top + ph + 40}" text-anchor="middle">CPUs</text>')
+        out.append(f'<text x="{x0 + pw / 2}" y="{top + ph + 40}" text-anchor="middle">{xlabel}</text>')
         out.append(f'<text transform="translate({x0 - 60},{top + ph / 2}) rotate(-90)" '
                    f'text-anchor="middle">reads/s (all CPUs)</text>')
         for s, pts in series.items():
@@ -465,7 +472,7 @@ def write_svg(results: list[dict], path: Path) -> None:
             line_color = color(s)
             if len(pts) > 1:
                 d = " ".join(f"{xs(n):.1f},{ys(st.med):.1f}" for n, st in pts)
-                dash = ' stroke-dasharray="5,3"' if s in UNSAFE else ""
+                dash = ' stroke-dasharray="5,3"' if s in unsafe else ""
                 out.append(f'<polyline points="{d}" fill="none" stroke="{line_color}" '
                            f'stroke-width="2"{dash}/>')
             for n, st in pts:
@@ -477,7 +484,7 @@ def write_svg(results: list[dict], path: Path) -> None:
     out.append(f'<text x="{lx}" y="{top + 5}" font-size="13">scheme</text>')
     for i, s in enumerate(schemes):
         y = top + 25 + i * 20
-        dash = ' stroke-dasharray="5,3"' if s in UNSAFE else ""
+        dash = ' stroke-dasharray="5,3"' if s in unsafe else ""
         out.append(f'<line x1="{lx}" y1="{y}" x2="{lx + 25}" y2="{y}" stroke="{color(s)}" '
                    f'stroke-width="2"{dash}/>')
         out.append(f'<text x="{lx + 32}" y="{y + 4}">{s}</text>')
