@@ -5,9 +5,12 @@
 #   make run-NAME      boot with program NAME as process 1 (ARGS="a b", NCPU=N)
 #   make trace-NAME    the same, traced: build/trace/NAME.json and NAME.svg
 #   make run-gdb[-NAME], make gdb   debug with GDB (two terminals)
-#   make check         the test suite (TESTS=pattern, STRESS=1)
+#   make check         the test suite (TESTS=pattern, STRESS=1); with no
+#                      TESTS, also host-test and a smoke run of host-bench
 #   make model         spin checks the model of RCU's grace periods (model/)
+#   make host-test     RCU and the schemes on host threads under TSan and ASan
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
+#   make host-bench    the schemes beside liburcu and pthread_rwlock, natively
 #   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
 #   make submit        hand in a pset (PSET=N): psets/README.md
 #   make handout PSET=N  the student tree for pset N (HANDOUT=dir, HANDOUT_REPO=dir)
@@ -190,6 +193,7 @@ gdb:
 # --- testing -------------------------------------------------------------
 JOBS ?= 2
 check: all test-lib check-host
+	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory -j$(JOBS) host-test host-bench-smoke)
 	$(Q)$(PYTHON) tests/readside.py $(BUILD)/kernel.elf
 	$(Q)$(PYTHON) tools/abi.py > /dev/null && echo "abi: lib/abi.hh's tables parse"
 	$(if $(TESTS)$(REPEAT),,$(Q)$(MAKE) --no-print-directory model)
