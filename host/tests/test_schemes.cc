@@ -25,7 +25,12 @@
 namespace {
 constexpr int HAMMER_WRITES = 150;        // per writer at least, for a scheme that must pass...
 constexpr long HAMMER_READS = 1500;       // ...and until the readers have done this many meanwhile
-constexpr int BROKEN_WRITES = 20000;      // at most, for one that must be caught
+// A scheme that must be caught: writers go on until this many full reads
+// each saw two writes complete while it ran, so that the second one
+// replaced (and, in a broken scheme, freed or overwrote) the very struct
+// the read was in. However the host schedules the threads, the run ends
+// only once the sanitizer has had that many chances.
+constexpr long BROKEN_OVERLAPS = 200;
 
 // hammer(id): two writers, two readers on scheme id (see the top).
 bool hammer(long id) {
@@ -33,26 +38,30 @@ bool hammer(long id) {
     const ls_scheme_entry* e = ls_scheme_entry_of(int(id));
     if (!check(s && e, "no scheme %ld", id)) return false;
     bool consistent = e->kind == ls_kind::consistent;
-    int writes = consistent ? HAMMER_WRITES : BROKEN_WRITES;
     s->write(pattern(1), LS_SIZE);        // a whole pattern to begin with (rcu-storm writes 8 bytes)
     std::atomic<int> writers_done{0};
-    std::atomic<long> reads{0}, written{0}, inconsistent{0};
+    std::atomic<long> reads{0}, written{0}, overlapped{0}, inconsistent{0};
+    auto more_writes = [&](int k) {
+        return consistent ? k < HAMMER_WRITES || reads.load() < HAMMER_READS
+                          : overlapped.load() < BROKEN_OVERLAPS;
+    };
     run_cpus(4, [&](int i) {
         if (i < 2) {
-            for (int k = 0; k < writes || (consistent && reads.load() < HAMMER_READS); ++k) {
+            for (int k = 0; more_writes(k); ++k) {
                 long r = s->write(pattern(1 + (i * 7 + k) % NPATTERNS), LS_SIZE);
                 check(r == 0, "%s write returned %ld", e->name, r);
-                written.fetch_add(1, std::memory_order_relaxed);
+                written.fetch_add(1);
                 host_quiescent_state();
             }
             writers_done.fetch_add(1);
         } else {
-            long n = 0;
-            while (writers_done.load(std::memory_order_relaxed) < 2) {
-                size_t len = n & 1 ? 8 : LS_SIZE;
+            for (long n = 1; writers_done.load(std::memory_order_relaxed) < 2; ++n) {
+                size_t len = consistent && n % 2 ? 8 : LS_SIZE;
+                long before = written.load();
                 inconsistent.fetch_add(!checksum_expected(len, uint64_t(s->read(len))),
                                        std::memory_order_relaxed);
-                if ((++n & 15) == 0) {
+                if (written.load() >= before + 2) overlapped.fetch_add(1, std::memory_order_relaxed);
+                if (n % 16 == 0) {
                     reads.fetch_add(16);
                     host_quiescent_state();
                     sched_yield();        // more threads than cores: let the writers run
@@ -61,7 +70,8 @@ bool hammer(long id) {
         }
     });
     if (s->settle) s->settle();
-    note("%ld reads, %ld writes, %ld inconsistent", reads.load(), written.load(), inconsistent.load());
+    note("%ld reads, %ld writes, %ld reads overlapped by two writes, %ld inconsistent", reads.load(),
+         written.load(), overlapped.load(), inconsistent.load());
     if (s->waiting) {
         check(s->waiting->load() == 0, "%ld structs still wait to be reclaimed after settling",
               s->waiting->load());
@@ -114,7 +124,8 @@ rcu_ptr<pnode> published;
 // publish(relaxed): a writer makes objects whose words all hold its
 // generation and publishes each; a reader checks every object it finds.
 bool publish(long relaxed) {
-    published.init(new pnode{});
+    pnode* current = new pnode{};     // the one writer's own copy of the pointer
+    published.init(current);
     std::atomic<bool> stop{false};
     std::atomic<long> torn{0};
     run_cpus(2, [&](int i) {
@@ -122,10 +133,10 @@ bool publish(long relaxed) {
             for (uint64_t gen = 1; gen <= 3000; ++gen) {
                 pnode* n = new pnode;
                 for (uint64_t& w : n->words) w = gen;
-                pnode* old = published.load_locked();
                 if (relaxed) published.init(n);     // BUG in the broken twin: no release
                 else published.publish(n);
-                rcu_free(old);
+                rcu_free(current);
+                current = n;
                 if (gen % 4 == 0) host_quiescent_state();
             }
             stop.store(true);
