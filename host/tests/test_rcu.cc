@@ -86,6 +86,9 @@ bool test_sync(long expedited) {
 // after grace period G1 started, but before the call_rcu, holds the
 // object; G1 then ends (the reader does not hold it up: it reported
 // before entering), and the callback must still wait for the reader.
+// Shown to catch snap() rounding up to the end of the running grace
+// period (+ 1 instead of + 3, a scratch mutation of kernel/rcu.cc): the
+// callback frees the object under the reader, a use after free.
 bool test_callback(long) {
     shared_obj.init(new tobj);
     freed_objs.store(0);
