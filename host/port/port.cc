@@ -127,19 +127,20 @@ void idle_tick(int i) {
     cpu* c = &cpus[i];
     set_gs_base(c);
     bool irqs_were_off = host_irqs_off;
-    host_irqs_off = true;
-    c->preempt_count += PREEMPT_IRQ;
+    cli();
+    c->preempt_count += PREEMPT_IRQ;       // the timer interrupt
     rcu_irq_enter();
     ++c->ticks;
     rcu_tick(true);
     rcu_irq_exit();
     c->preempt_count -= PREEMPT_IRQ;
-    host_irqs_off = false;
-    rcu_idle_exit();
+    rcu_idle_exit();                       // the idle loop, woken
     rcu_note_qs();
+    sti();
     run_ready_callbacks(c);
+    cli();
     rcu_idle_enter();
-    host_irqs_off = irqs_were_off;
+    if (!irqs_were_off) sti();
     set_gs_base(nullptr);
 }
 
@@ -225,7 +226,6 @@ int host_cpu_attach() {
 void host_cpu_detach() {
     if (self.index < 0) panic("host_cpu_detach: this thread is not a CPU");
     if (self.online) host_cpu_offline();
-    cpus[self.index].current = nullptr;
     slots[self.index].taken.store(false, std::memory_order_release);
     delete self.task;
     self = thread_cpu{};
@@ -241,7 +241,10 @@ void host_cpu_online() {
     cpu* c = &cpus[self.index];
     set_gs_base(c);
     c->current = self.task;
-    rcu_idle_exit();
+    {
+        irq_guard g;
+        rcu_idle_exit();
+    }
     self.online = true;
 }
 
@@ -252,9 +255,14 @@ void host_cpu_offline() {
               self.index, preempt_count());
     }
     // The idle loop's pass before it halts.
+    cpu* c = &cpus[self.index];
     rcu_note_qs();
-    run_ready_callbacks(&cpus[self.index]);
-    rcu_idle_enter();
+    run_ready_callbacks(c);
+    {
+        irq_guard g;
+        rcu_idle_enter();
+    }
+    c->current = nullptr;
     self.online = false;
     set_gs_base(nullptr);
     release_cpu(self.index);
@@ -324,7 +332,7 @@ void yield() {
 }
 
 const char* task_label(const proc* p, char* buf, size_t n) {
-    snprintf(buf, n, "%s", p ? p->name : "(no thread)");
+    snprintf(buf, n, "%s", p ? p->name : "(offline)");
     return buf;
 }
 
