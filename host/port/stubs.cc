@@ -139,3 +139,22 @@ bool parse_long(const char* s, long* out) {
 // ---- named by kernel files, never called on the host ----
 
 bool user_range_ok(uint64_t*, uintptr_t, size_t, bool) { panic("host: there is no user memory"); }
+
+// ---- the lock checker (kernel/lockdep.cc), where the kernel has one ----
+// The host build compiles lockdep.cc itself; only THE LOCK ORDER's table
+// lives in kernel/sched.cc, which the host cannot compile. Without it the
+// checker still catches recursion, bad releases and pairs of locks taken
+// in both orders. The store-buffer hooks of the hazard-pointer self-test
+// (kernel/apic.cc) never hold a store on the host.
+#if __has_include("lockdep.hh")
+#include "lockdep.hh"
+const lock_order_entry LOCK_ORDER[1] = {};
+const size_t LOCK_ORDER_LENGTH = 0;
+#if GRACE_DEBUG
+std::atomic<int> store_buffer_armed{-1};
+std::atomic<int> store_buffer_holder{-1};
+void store_buffer_arm(int) {}
+bool store_buffer_hold_word(void*, uintptr_t) { return false; }
+void store_buffer_drain_slow() {}
+#endif
+#endif
