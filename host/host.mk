@@ -31,7 +31,7 @@ HOST_CXXFLAGS := -std=c++20 -g1 -fPIC -fno-exceptions -fno-rtti -fcheck-new -fno
     -Wall -Wextra -Wno-invalid-offsetof -Wno-tsan -MMD -MP \
     -DGRACE_HOST=1 -DGRACE_TARGET -Ihost/port -Ihost/urcu -Ikernel -Ilib
 HOST_CFLAGS := -std=gnu11 -g1 -fPIC -fno-omit-frame-pointer -Wall -Wextra -Wno-tsan -MMD -MP -Ihost/urcu
-HOST_LDFLAGS := -pthread -Wl,-T,host/port/sections.ld
+HOST_LDFLAGS := -pthread -rdynamic -Wl,-T,host/port/sections.ld
 # Per variant: optimization, sanitizer, the kernel's debug checks.
 HOST_FLAGS_tsan := -O1 -fsanitize=thread -DGRACE_DEBUG=1
 HOST_FLAGS_asan := -O1 -fsanitize=address -DGRACE_DEBUG=1
