@@ -6,7 +6,8 @@
 #   make host-test    the RCU core and every scheme on host threads, and the
 #                     programs written to the liburcu interface, built and
 #                     run under ThreadSanitizer and under AddressSanitizer;
-#                     the deliberately broken variants must be flagged
+#                     the deliberately broken variants must be flagged; the
+#                     liburcu programs also run against liburcu itself
 #   make host-bench   every scheme, liburcu's qsbr and memb flavors,
 #                     pthread_rwlock, the unprotected read and an empty loop,
 #                     natively: table, build/bench/host-results.json,
@@ -73,7 +74,15 @@ $(foreach v,$(HOST_VARIANTS),$(eval $(call host_variant,$(v))))
 # Keep the C programs' objects (make would delete them as intermediates).
 .SECONDARY: $(foreach v,$(HOST_VARIANTS),$(patsubst %,$(HOST)/$(v)/host/tests/%.c.o,$(HOST_URCU_TESTS)))
 
-HOST_TEST_BINS := $(foreach v,tsan asan,$(HOST)/$(v)/host_test $(addprefix $(HOST)/$(v)/,$(HOST_URCU_TESTS)))
+HOST_TEST_BINS := $(foreach v,tsan asan,$(HOST)/$(v)/host_test $(addprefix $(HOST)/$(v)/,$(HOST_URCU_TESTS))) \
+    $(addprefix $(HOST)/liburcu/,$(HOST_URCU_TESTS))
+
+# The same C programs built against liburcu itself (no -Ihost/urcu): they
+# are written to its interface alone, and must pass there too.
+$(HOST)/liburcu/urcu_%: host/tests/urcu_%.c | host-deps
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $< (against liburcu)")
+	$(Q)gcc -std=gnu11 -O1 -g1 -Wall -Wextra -pthread -o $@ $< -lurcu-qsbr -lurcu-common
 
 host-test: $(HOST_TEST_BINS)
 	$(Q)$(PYTHON) host/tests/run.py --build $(HOST)

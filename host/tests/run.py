@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The host tests (`make host-test`): run under each sanitizer build.
 
-    python3 host/tests/run.py [--build build/host] [--variants tsan,asan] [--jobs 2]
+    python3 host/tests/run.py [--build build/host] [--variants tsan,asan,liburcu] [--jobs 2]
 
-For each variant (build/host/tsan: ThreadSanitizer; build/host/asan:
+For each sanitizer build (build/host/tsan: ThreadSanitizer; build/host/asan:
 AddressSanitizer), every check below runs as its own process:
 
   - host_test (host/tests/test_*.cc): every test of the real code must
@@ -14,6 +14,9 @@ AddressSanitizer), every check below runs as its own process:
     the host_test variants that `host_test --list` marks for this
     sanitizer, and every urcu_* program with GRACE_URCU_BUSTED=1 (grace
     periods skipped).
+
+The liburcu variant (build/host/liburcu) is the urcu_* programs built
+against liburcu itself: each must pass there too.
 
 A sanitizer report is recognised by its own banner ("WARNING:
 ThreadSanitizer:", "ERROR: AddressSanitizer:"). A process that runs
@@ -66,7 +69,7 @@ class Check:
                 else (e.stdout or "")
             status = None
         self.seconds = time.monotonic() - t0
-        reported = BANNER[self.variant] in self.output
+        reported = BANNER.get(self.variant, "ThreadSanitizer: AddressSanitizer:") in self.output
         if status is None:
             self.detail = f"no exit within {timeout:g} s (a hang)"
         elif self.flagged:
@@ -82,6 +85,9 @@ class Check:
 
 def checks_for(build: Path, variant: str) -> list[Check]:
     vdir = build / variant
+    if variant == "liburcu":
+        return [Check(variant, f"{prog.name} against liburcu", [str(prog)], False)
+                for prog in sorted(vdir.glob("urcu_*"))]
     host_test = vdir / "host_test"
     checks = [Check(variant, "host_test (every test of the real code)", [str(host_test)], False)]
     listing = subprocess.run([str(host_test), "--list"], cwd=REPO, stdout=subprocess.PIPE,
@@ -100,15 +106,16 @@ def checks_for(build: Path, variant: str) -> list[Check]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build/host")
-    ap.add_argument("--variants", default="tsan,asan")
+    ap.add_argument("--variants", default="tsan,asan,liburcu")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=180)
     ns = ap.parse_args(argv)
     build = REPO / ns.build
     variants = [v for v in ns.variants.split(",") if v]
     for v in variants:
-        if v not in BANNER or not (build / v / "host_test").is_file():
-            print(f"host-test: no {build / v / 'host_test'}: run make host-test", file=sys.stderr)
+        built = build / v / ("urcu_readers" if v == "liburcu" else "host_test")
+        if v not in (*BANNER, "liburcu") or not built.is_file():
+            print(f"host-test: no {built}: run make host-test", file=sys.stderr)
             return 2
     checks = [c for v in variants for c in checks_for(build, v)]
     t0 = time.monotonic()

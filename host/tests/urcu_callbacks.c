@@ -125,8 +125,11 @@ static void part1(void)
 static void *writer(void *arg)
 {
     long id = (long)arg;
-    rcu_register_thread();
+    /* Before rcu_register_thread: liburcu's defer registration may block
+     * on a mutex held across a grace period, which an online QSBR thread
+     * must never do. */
     rcu_defer_register_thread();
+    rcu_register_thread();
     for (long k = 0; k < WRITES; k++) {
         struct node *old = rcu_xchg_pointer(&shared, new_node(id * WRITES + k));
         __atomic_fetch_add(&replaced, 1, __ATOMIC_RELAXED);
@@ -136,8 +139,8 @@ static void *writer(void *arg)
         rcu_quiescent_state();
     }
     __atomic_fetch_add(&writers_done, 1, __ATOMIC_RELEASE);
-    rcu_defer_unregister_thread();
     rcu_unregister_thread();
+    rcu_defer_unregister_thread();
     return NULL;
 }
 

@@ -114,11 +114,11 @@ static void *reader(void *arg)
         if (++n % 16 == 0) rcu_quiescent_state();
         if (n % 1024 == 0) {
             rcu_thread_offline();
+            if (rcu_read_ongoing()) fail("rcu_read_ongoing() is true while offline", n);
             sched_yield();
             rcu_thread_online();
         }
     }
-    if (rcu_read_ongoing()) fail("rcu_read_ongoing() is true outside rcu_read_lock", n);
     rcu_unregister_thread();
     return NULL;
 }

@@ -83,7 +83,9 @@ void grace_urcu_unregister_thread(void) { host_cpu_detach(); }
 void grace_urcu_quiescent_state(void) { host_quiescent_state(); }
 void grace_urcu_thread_offline(void) { host_cpu_offline(); }
 void grace_urcu_thread_online(void) { host_cpu_online(); }
-int grace_urcu_read_ongoing(void) { return host_cpu_is_online() && rcu_read_lock_held(); }
+// rcu_read_ongoing(): as in liburcu's QSBR flavor, whether this thread is
+// online: between two quiescent states an online thread is a reader.
+int grace_urcu_read_ongoing(void) { return host_cpu_is_online(); }
 
 void grace_urcu_synchronize_rcu(void) {
     online_scope s;

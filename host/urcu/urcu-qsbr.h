@@ -36,7 +36,8 @@ struct grace_urcu_head {
 
 /* Threads: every thread with read sections registers first; a registered
  * thread is online (a reader between its quiescent states) until it goes
- * offline. */
+ * offline. grace_urcu_read_ongoing() is whether it is online, as in
+ * liburcu's QSBR flavor. */
 void grace_urcu_register_thread(void);
 void grace_urcu_unregister_thread(void);
 void grace_urcu_quiescent_state(void);
