@@ -97,7 +97,7 @@ bool storm(long sync) {
     std::atomic<int> writers_done{0};
     run_cpus(4, [&](int i) {
         if (i < 3) {
-            for (int k = 0; k < 1000; ++k) {
+            for (int k = 0; k < (sync ? 300 : 1000); ++k) {     // a grace period per write with sync
                 check(s->write(pattern(1 + k % NPATTERNS), 8) == 0, "write failed");
                 if (k % 8 == 0) host_quiescent_state();
             }
