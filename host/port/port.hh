@@ -18,14 +18,17 @@
 //    free one and keeps it until it detaches; the CPUs no thread has stay
 //    idle, in RCU's extended quiescent state, so grace periods never wait
 //    for them. MAXCPU - 1 attached threads at most: the last CPU is the
-//    ticker's (below).
+//    ticker's (below). The port does not pin a thread to a host core (the
+//    thread is the CPU, wherever the host runs it); host_bench pins its
+//    threads itself.
 //  - %gs: the thread's %gs base is set to its CPU object (arch_prctl, or
 //    wrgsbase where the host allows it). this_cpu(), current() and the
 //    preemption count are therefore the kernel's own instructions
 //    (`incl %gs:32` is rcu_read_lock): the read side a host benchmark
 //    measures is byte for byte the kernel's.
-//  - Interrupts: there are none. The interrupt flag is a thread-local bool
-//    (host_irqflag.hh, selected by kernel/x86.hh under GRACE_HOST).
+//  - Interrupts: there are none. The interrupt flag is a thread-local bool,
+//    and cpu_relax() yields now and then (host_cpu.hh, which kernel/x86.hh
+//    includes under GRACE_HOST instead of its own instructions).
 //  - cpu::schedule is host_quiescent_state(): rcu_note_qs() and this CPU's
 //    ready callbacks. The held-back reschedule (preempt_schedule, run by
 //    the outermost rcu_read_unlock when need_resched is set) is a quiescent
@@ -33,7 +36,8 @@
 //  - The idle loop is host_cpu_offline()/host_cpu_online(): the CPU enters
 //    and leaves RCU's extended quiescent state (rcu_idle_enter/exit), and
 //    while it is offline another thread may run it. A thread that blocks in
-//    a wait queue (synchronize_rcu's), msleep or yield goes offline too.
+//    a wait queue (synchronize_rcu's) or in msleep goes offline meanwhile;
+//    yield() is a quiescent state.
 //  - The timer tick is the ticker, one port thread that wakes kopts.hz
 //    times a second. For each CPU the running grace period still waits
 //    for: if its thread is offline, the ticker takes the CPU and runs what
