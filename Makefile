@@ -60,10 +60,13 @@ all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_co
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
-# checked by tools/qemu.py when it is first needed.)
+# checked by tools/qemu.py when it is first needed; liburcu, which only the
+# host build's tests and benchmark need, is installed here as root, else by
+# those targets: host/host.mk.)
 DEPS := $(CXX):g++ $(LD):binutils $(OBJCOPY):binutils $(PYTHON):python3
 deps:
 	$(call install_missing,$(DEPS))
+	$(call host_urcu_install,)
 
 # install_missing(COMMAND:PACKAGE ...): the one recipe that installs host
 # tools: each COMMAND not found installs its PACKAGE.

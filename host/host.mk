@@ -93,14 +93,21 @@ host-urcu: $(HOST)/bench/libgrace-urcu-qsbr.so
 host-check: host-test host-bench-smoke
 
 # --- host-bench -----------------------------------------------------------
-# liburcu (Debian's liburcu-dev) is installed when missing, as `make deps`
-# does for the compiler: as root with apt-get, else the command is printed.
-HOST_URCU_HEADER := $(firstword $(wildcard /usr/include/urcu/urcu-qsbr.h /usr/include/*/urcu/urcu-qsbr.h))
-host-deps:
-	@if [ -z "$(HOST_URCU_HEADER)" ] && [ -z "$$(ls /usr/include/*/urcu/urcu-qsbr.h /usr/include/urcu/urcu-qsbr.h 2>/dev/null)" ]; then \
+# host_urcu_install(REQUIRED): liburcu (Debian's liburcu-dev, for the
+# benchmark's liburcu flavors and the urcu programs' run against it) is
+# installed when missing, as `make deps` does for the compiler: as root with
+# apt-get; otherwise, if REQUIRED, the command is printed and it is an
+# error. `make deps` runs it without REQUIRED: the kernel does not need
+# liburcu, so a build by a user who is not root says nothing about it.
+define host_urcu_install
+	@if [ -z "$$(ls /usr/include/urcu/urcu-qsbr.h /usr/include/*/urcu/urcu-qsbr.h 2>/dev/null)" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "Grace: installing liburcu-dev"; \
 	    apt-get install -y liburcu-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y liburcu-dev; }; \
-	  else echo "host-bench needs liburcu. Run:  sudo apt-get install -y liburcu-dev"; exit 1; fi; fi
+	  $(if $(1),else echo "Grace's host tests and host-bench need liburcu. Run:  sudo apt-get install -y liburcu-dev"; exit 1;) \
+	  fi; fi
+endef
+host-deps:
+	$(call host_urcu_install,required)
 
 HOST_BENCH_OBJS := $(call host_objs,bench,$(HOST_KERNEL_SRCS) $(HOST_LS_SRCS) host/bench/host_bench.cc) \
     $(HOST)/bench/urcu_qsbr.o $(HOST)/bench/urcu_memb.o
