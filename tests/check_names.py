@@ -138,6 +138,8 @@ class Tree:
         self.generated = [l.strip() for l in ignore.split("\n") if l.strip()
                           and not l.startswith("#")]
         makefile = self.source.get(Path("Makefile"), "")
+        for included in re.findall(r"^-?include\s+(\S+\.mk)\s*$", makefile, re.MULTILINE):
+            makefile += "\n" + self.source.get(Path(included), "")   # host/host.mk's targets
         self.targets = set(re.findall(r"^([A-Za-z0-9_.%$()/-]+)\s*:(?!=)", makefile, re.MULTILINE))
         for phony in re.findall(r"^\.PHONY:(.*)$", makefile, re.MULTILINE):
             self.targets.update(phony.split())

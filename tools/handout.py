@@ -58,7 +58,7 @@ MarkerError = markers.MarkerError
 # What a handout is made of: tracked files under these paths ("dir/" or a
 # file name at the top). Everything else git tracks must be HELD_BACK.
 SHIPPED = (".editorconfig", ".gitignore", "Makefile", "README.md", "link.ld",
-           "boot/", "docs/", "kernel/", "lib/", "model/", "psets/", "tests/", "tools/", "user/")
+           "boot/", "docs/", "host/", "kernel/", "lib/", "model/", "psets/", "tests/", "tools/", "user/")
 # Staff-only material: never in a handout (tests/check_leaks.py checks).
 STAFF_ONLY = ("staff/",)
 HELD_BACK = STAFF_ONLY + (".ci/",)
