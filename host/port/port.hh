@@ -23,9 +23,8 @@
 //    threads itself.
 //  - %gs: the thread's %gs base is set to its CPU object (arch_prctl, or
 //    wrgsbase where the host allows it). this_cpu(), current() and the
-//    preemption count are therefore the kernel's own instructions
-//    (`incl %gs:32` is rcu_read_lock): the read side a host benchmark
-//    measures is byte for byte the kernel's.
+//    preemption count are therefore the kernel's own instructions, and the
+//    read sides a host benchmark measures are byte for byte the kernel's.
 //  - Interrupts: there are none. The interrupt flag is a thread-local bool,
 //    and cpu_relax() yields now and then (host_cpu.hh, which kernel/x86.hh
 //    includes under GRACE_HOST instead of its own instructions).

@@ -11,8 +11,6 @@
 #include <mutex>
 #include <new>
 
-static_assert(offsetof(cpu, preempt_count) == 32 && offsetof(cpu, need_resched) == 36,
-              "urcu-qsbr.h's inline read side uses these offsets of kernel/cpu.hh's cpu");
 static_assert(sizeof(rcu_head) <= sizeof(grace_urcu_head::grace_record_) && alignof(rcu_head) <= alignof(void*)
                   && offsetof(grace_urcu_head, grace_record_) == 0,
               "grace_urcu_head must begin with room for kernel/rcu.hh's rcu_head");
@@ -119,6 +117,7 @@ void grace_urcu_defer_rcu(void (*fct)(void*), void* p) {
 int grace_urcu_defer_register_thread(void) { return 0; }
 void grace_urcu_defer_unregister_thread(void) {}
 
-void grace_urcu_preempt_schedule(void) { preempt_schedule(); }
+void grace_urcu_read_lock(void) { rcu_read_lock(); }
+void grace_urcu_read_unlock(void) { rcu_read_unlock(); }
 
 }

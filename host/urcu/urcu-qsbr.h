@@ -9,9 +9,10 @@
  * call_rcu, rcu_barrier, defer_rcu, rcu_dereference, ...); behind them is
  * the kernel's kernel/rcu.cc on host threads (host/port/port.hh). What
  * differs from liburcu is listed in docs/host.md: in short, at most 62
- * registered threads, callbacks run on the registered threads (and the
- * port's ticker), not on call_rcu worker threads, and a read section in a
- * thread that is not registered and online faults at once.
+ * registered threads, read sections are calls (liburcu-QSBR's are empty),
+ * callbacks run on the registered threads (and the port's ticker), not on
+ * call_rcu worker threads, and a read section in a thread that is not
+ * registered and online faults at once.
  *
  * The real functions are named grace_urcu_*; liburcu's names are macros
  * for them (define GRACE_URCU_NO_API_MAP to leave them out), so the
@@ -53,32 +54,10 @@ void grace_urcu_defer_rcu(void (*fct)(void *p), void *p);
 int grace_urcu_defer_register_thread(void);
 void grace_urcu_defer_unregister_thread(void);
 
-/* The held-back reschedule, a quiescent state (kernel/preempt.hh's
- * preempt_schedule), for grace_urcu_read_unlock. */
-void grace_urcu_preempt_schedule(void);
-
-/* rcu_read_lock()/rcu_read_unlock(): Grace's read side, inline: the same
- * instructions as kernel/preempt.hh's preempt_disable()/preempt_enable()
- * on the CPU object that %gs reaches (the preemption count at %gs:32, the
- * need_resched byte at %gs:36; host/urcu/grace_urcu.cc checks both
- * offsets against kernel/cpu.hh). Nestable. */
-static inline void grace_urcu_read_lock(void)
-{
-    __asm__ __volatile__("incl %%gs:32" ::: "memory");
-}
-
-static inline void grace_urcu_read_unlock(void)
-{
-    __asm__ goto("decl %%gs:32\n\t"
-                 "jnz %l[done]\n\t"
-                 "cmpb $0, %%gs:36\n\t"
-                 "jne %l[resched]"
-                 ::: "memory", "cc" : done, resched);
-    return;
-resched:
-    grace_urcu_preempt_schedule();
-done:;
-}
+/* rcu_read_lock()/rcu_read_unlock(): Grace's own (kernel/rcu.hh), one call
+ * into the library each. Nestable. */
+void grace_urcu_read_lock(void);
+void grace_urcu_read_unlock(void);
 
 /* Pointers, with the orders of kernel/rcu.hh's rcu_ptr: a dereference is
  * an acquire load (consume), a publication a release store, an exchange
