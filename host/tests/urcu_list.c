@@ -6,7 +6,9 @@
  * call_rcu, and inserts new ones at the head (filled in first, published
  * with rcu_assign_pointer). Every node a reader reaches must be live, and
  * every walk must end (a freed node's `next` would lead anywhere). Readers
- * go offline between batches of walks, as a thread that blocks would.
+ * go offline between batches of walks, as a thread that blocks would. The
+ * writer goes on until OVERLAPS walks each saw a change complete, so a
+ * broken RCU is caught however the host schedules the threads.
  * With GRACE_URCU_BUSTED=1 (no grace periods) readers walk into freed
  * nodes, which AddressSanitizer must report (host/tests/run.py checks it).
  * Exit status 0: every check passed. */
@@ -17,8 +19,8 @@
 
 #define LIVE 0x715e715eL
 #define NODES 64
-#define CHANGES 6000             /* at least, and until the readers have walked WALKS times */
-#define WALKS 3000
+#define CHANGES 6000             /* at least, and until OVERLAPS walks each saw a change */
+#define OVERLAPS 2000
 
 struct node {
     long magic;
@@ -28,7 +30,7 @@ struct node {
 };
 
 static struct node *head;
-static long changes_done, walks, failures, freed, made;
+static long changes, changes_done, overlaps, walks, failures, freed, made;
 
 static void fail(const char *what, long n)
 {
@@ -61,7 +63,7 @@ static void *reader(void *arg)
     (void)arg;
     rcu_register_thread();
     while (!__atomic_load_n(&changes_done, __ATOMIC_ACQUIRE)) {
-        long seen = 0;
+        long seen = 0, before = __atomic_load_n(&changes, __ATOMIC_RELAXED);
         rcu_read_lock();
         for (struct node *n = rcu_dereference(head); n; n = rcu_dereference(n->next)) {
             if (n->magic != LIVE) fail("a walk reached a node that is not live", n->key);
@@ -71,6 +73,8 @@ static void *reader(void *arg)
             }
         }
         rcu_read_unlock();
+        if (__atomic_load_n(&changes, __ATOMIC_RELAXED) > before)
+            __atomic_fetch_add(&overlaps, 1, __ATOMIC_RELAXED);
         rcu_quiescent_state();
         if (__atomic_add_fetch(&walks, 1, __ATOMIC_RELAXED) % 64 == 0) {
             rcu_thread_offline();
@@ -88,7 +92,7 @@ static void *writer(void *arg)
     unsigned long x = 88172645463325252UL;
     (void)arg;
     rcu_register_thread();
-    for (long k = 0; k < CHANGES || __atomic_load_n(&walks, __ATOMIC_RELAXED) < WALKS; k++) {
+    for (long k = 0; k < CHANGES || __atomic_load_n(&overlaps, __ATOMIC_RELAXED) < OVERLAPS; k++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         struct node *prev = head;
         for (long i = (long)(x % (NODES - 2)); i > 0 && prev->next && prev->next->next; i--) prev = prev->next;
@@ -100,6 +104,7 @@ static void *writer(void *arg)
         struct node *n = new_node(NODES + k);
         n->next = head;
         rcu_assign_pointer(head, n);
+        __atomic_fetch_add(&changes, 1, __ATOMIC_RELAXED);
         rcu_quiescent_state();
     }
     __atomic_store_n(&changes_done, 1, __ATOMIC_RELEASE);
