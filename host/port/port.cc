@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <unistd.h>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -178,8 +179,11 @@ void ticker_main() {
     self = thread_cpu{};
 }
 
+// start_ticker(): at the first attach, after the boot options of the
+// environment's GRACE_OPTS ("rcu_stall_ms=60000 ..."), start the ticker.
 void start_ticker() {
     std::call_once(the_ticker.started, [] {
+        if (const char* opts = getenv("GRACE_OPTS")) host_options(opts);
         slots[TICKER_CPU].taken.store(true);
         slots[TICKER_CPU].used.store(true);
         the_ticker.thread = std::thread(ticker_main);

@@ -82,7 +82,8 @@ void host_quiescent_state();
 
 // host_options(s): apply boot options "name=value ..." (kernel/options.cc's
 // table: ls_sync=1, hazptr_asym=1, rcu_stall_ms=N, hz=N) before the first
-// thread attaches.
+// thread attaches. The first attach applies those of the environment
+// variable GRACE_OPTS.
 void host_options(const char* s);
 
 // RAII: this thread is a CPU for the scope.
