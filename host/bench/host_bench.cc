@@ -62,6 +62,8 @@ long rw_write(const char* data, size_t len) {
 // ---- the empty read: the loop and the indirect call alone ----
 long empty_read(size_t) { return 0; }
 
+// implementations(): everything host_bench measures, in the order the
+// tables list them: LS_SCHEMES's schemes, then liburcu, the lock, the limit.
 std::vector<bench_impl> implementations() {
     std::vector<bench_impl> v;
     for (const ls_scheme_entry& e : LS_SCHEME_TABLE) {
@@ -76,10 +78,12 @@ std::vector<bench_impl> implementations() {
     return v;
 }
 
+// now(): seconds on the monotonic clock.
 double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// pin(cpu): the calling thread runs on host CPU `cpu` only.
 void pin(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -165,6 +169,7 @@ void measure(const bench_impl& im, const config& c, int rep, double seconds, con
     fflush(stdout);
 }
 
+// split(s): the comma-separated words of s.
 std::vector<std::string> split(const char* s) {
     std::vector<std::string> out;
     std::string cur;

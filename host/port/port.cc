@@ -93,6 +93,8 @@ void run_ready_callbacks(cpu* c) {
                                         std::memory_order_relaxed);
 }
 
+// need_online(what): panic, naming `what`, unless this thread is an
+// online CPU.
 void need_online(const char* what) {
     if (!self.online) {
         panic("%s: this thread is not an online CPU (%s)", what,
@@ -162,6 +164,8 @@ void tick_all() {
     }
 }
 
+// ticker_main(): the ticker thread: tick_all() every 1/kopts.hz s, or at
+// once when kicked, until the process ends.
 void ticker_main() {
     ticker& t = the_ticker;
     self.index = TICKER_CPU;
@@ -190,6 +194,7 @@ void start_ticker() {
     });
 }
 
+// kick_ticker(): make the ticker tick now (an IPI to an offline CPU).
 void kick_ticker() {
     {
         std::lock_guard<std::mutex> g(the_ticker.m);
