@@ -152,24 +152,32 @@ def report(results: list[dict], impls: list[str], info: dict) -> list[tuple[str,
     print("\nLS_RCU's 8-byte reads/s over the others' (medians)")
     print(table(rows, ["case", "/none", "/liburcu-qsbr", "/liburcu-memb", "/pthread-rwlock"]))
 
+    # The targets, judged on medians; in brackets the same ratio of the best
+    # reps (least ns, most reads/s), which noise can only make worse.
+    def best(im, n, length, w):
+        st = reads(results, im, n, length, w)
+        return st.hi if st else None
+
     targets = []
     rcu_ns, none_ns = ns_per_read(results, "rcu", SHORT), ns_per_read(results, "none", SHORT)
     qsbr_ns = ns_per_read(results, "liburcu-qsbr", SHORT)
-    r = ratio(rcu_ns.med, none_ns.med) if rcu_ns and none_ns else None
-    targets.append(("LS_RCU 8-byte read within 1.1x of the unprotected read (LS_NONE), ns per read",
-                    None if r is None else r <= 1.1,
-                    f"{fmt_ns(rcu_ns.med)} vs {fmt_ns(none_ns.med)}: {fmt_ratio(r)}"))
-    r = ratio(rcu_ns.med, qsbr_ns.med) if rcu_ns and qsbr_ns else None
-    targets.append(("LS_RCU 8-byte read no slower than liburcu-qsbr's",
-                    None if r is None else r <= 1.0,
-                    f"{fmt_ns(rcu_ns.med)} vs {fmt_ns(qsbr_ns.med)}: {fmt_ratio(r)}"))
+    for other, other_ns, limit, text in (
+            ("none", none_ns, 1.1, "within 1.1x of the unprotected read (LS_NONE)"),
+            ("liburcu-qsbr", qsbr_ns, 1.0, "no slower than liburcu-qsbr's")):
+        r = ratio(rcu_ns.med, other_ns.med) if rcu_ns and other_ns else None
+        rb = ratio(rcu_ns.lo, other_ns.lo) if rcu_ns and other_ns else None
+        targets.append((f"LS_RCU 8-byte read {text}, ns per read", None if r is None else r <= limit,
+                        f"{fmt_ns(rcu_ns.med)} vs {fmt_ns(other_ns.med)}: {fmt_ratio(r)} "
+                        f"(best reps {fmt_ratio(rb)})"))
     n = ncpus[-1]
     r = ratio(med("rcu", n, SHORT, 1), med("pthread-rwlock", n, SHORT, 1))
+    rb = ratio(best("rcu", n, SHORT, 1), best("pthread-rwlock", n, SHORT, 1))
     targets.append((f"LS_RCU 8-byte reads/s at {n} threads with a writer >= 10x pthread_rwlock's",
-                    None if r is None else r >= 10, fmt_ratio(r)))
+                    None if r is None else r >= 10, f"{fmt_ratio(r)} (best reps {fmt_ratio(rb)})"))
     r = ratio(med("rcu", 2, SHORT, 0), med("rcu", 1, SHORT, 0))
+    rb = ratio(best("rcu", 2, SHORT, 0), best("rcu", 1, SHORT, 0))
     targets.append(("LS_RCU 8-byte read scaling 1 -> 2 threads >= 1.9x", None if r is None else r >= 1.9,
-                    fmt_ratio(r)))
+                    f"{fmt_ratio(r)} (best reps {fmt_ratio(rb)})"))
     print("\nTargets")
     for text, met, detail in targets:
         print(f"  {'n/a' if met is None else 'MET' if met else 'NOT MET':8} {text}: {detail}")
