@@ -105,7 +105,7 @@ const char* lock_name(const spinlock* l, char* buf, size_t n) {
 // class_of(l): l's class index, registering the class at first use; -1
 // when the table is full (then l is not checked for order).
 int class_of(spinlock* l) {
-    int cls = __atomic_load_n(&l->lock_class, __ATOMIC_RELAXED);
+    int cls = __atomic_load_n(&l->lock_class, __ATOMIC_ACQUIRE);   // pairs with the store below
     if (cls >= 0) return cls;
     registry_guard g;
     int n = nclasses.load(std::memory_order_relaxed);
@@ -128,7 +128,7 @@ int class_of(spinlock* l) {
         said = true;
         return -1;
     }
-    __atomic_store_n(&l->lock_class, int16_t(cls), __ATOMIC_RELAXED);
+    __atomic_store_n(&l->lock_class, int16_t(cls), __ATOMIC_RELEASE);   // classes[cls] is written
     return cls;
 }
 
@@ -136,7 +136,7 @@ int class_of(spinlock* l) {
 // at pc. Panics if THE LOCK ORDER or the first-seen order forbids it;
 // otherwise records the pair's first-seen order.
 void check_order(const held_lock& h, spinlock* l, int cls, const void* pc) {
-    int hcls = __atomic_load_n(&h.lock->lock_class, __ATOMIC_RELAXED);
+    int hcls = __atomic_load_n(&h.lock->lock_class, __ATOMIC_ACQUIRE);
     if (hcls < 0 || cls < 0) return;
     char b1[40], b2[40], f1[96], f2[96];
     const char* held_name = lock_name(h.lock, b1, sizeof(b1));
@@ -183,7 +183,7 @@ void lockdep_acquire(spinlock* l, bool trylock) {
     uint64_t flags = irq_save();
     cpu* c = this_cpu_unchecked();
     char b[40], f1[96], f2[96];
-    if (!trylock && l->owner_cpu == c->index) {
+    if (!trylock && __atomic_load_n(&l->owner_cpu, __ATOMIC_RELAXED) == c->index) {
         panic("spinlock '%s' acquired again by cpu%d in %s: this CPU already holds it "
               "(taken in %s)", lock_name(l, b, sizeof(b)), c->index, describe(pc, f1, sizeof(f1)),
               describe(reinterpret_cast<const void*>(l->owner_pc), f2, sizeof(f2)));
