@@ -21,10 +21,10 @@
 HOST := $(BUILD)/host
 HOST_VARIANTS := tsan asan bench
 # The kernel files the host build compiles: RCU, wait queues, the boot
-# options' table, the lock checker (where the kernel has one), the
-# largestruct registry and every scheme; and the port.
-HOST_KERNEL_SRCS := kernel/rcu.cc kernel/waitqueue.cc kernel/options.cc $(wildcard kernel/lockdep.cc) \
-    lib/checksum.cc $(wildcard host/port/*.cc)
+# options' table, the lock checker, the event trace (compiled, never turned
+# on), the largestruct registry and every scheme; and the port.
+HOST_KERNEL_SRCS := kernel/rcu.cc kernel/waitqueue.cc kernel/options.cc kernel/lockdep.cc \
+    kernel/trace.cc lib/checksum.cc $(wildcard host/port/*.cc)
 HOST_LS_SRCS := $(wildcard kernel/ls/*.cc)
 HOST_URCU_SRCS := host/urcu/grace_urcu.cc
 HOST_URCU_TESTS := $(patsubst host/tests/%.c,%,$(wildcard host/tests/urcu_*.c))

@@ -9,6 +9,7 @@
 #include "apic.hh"
 #include "vm.hh"
 #include "cpu.hh"
+#include "lockdep.hh"
 #include <asm/prctl.h>
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -106,6 +107,10 @@ uint64_t clock_ns() {
 
 void* kmalloc(size_t sz, alloc_for) { return ::operator new(sz, std::nothrow); }
 void kfree(void* p) { ::operator delete(p); }
+void* kalloc_pages(size_t npages, alloc_for) {
+    return ::operator new(npages * PAGESIZE, std::align_val_t(PAGESIZE), std::nothrow);
+}
+void kfree_pages(void* p) { ::operator delete(p, std::align_val_t(PAGESIZE)); }
 size_t pmem_free_pages() { return SIZE_MAX / 2; }
 size_t pmem_reserve_pages() { return 0; }
 
@@ -140,14 +145,12 @@ bool parse_long(const char* s, long* out) {
 
 bool user_range_ok(uint64_t*, uintptr_t, size_t, bool) { panic("host: there is no user memory"); }
 
-// ---- the lock checker (kernel/lockdep.cc), where the kernel has one ----
-// The host build compiles lockdep.cc itself; only THE LOCK ORDER's table
-// lives in kernel/sched.cc, which the host cannot compile. Without it the
-// checker still catches recursion, bad releases and pairs of locks taken
-// in both orders. The store-buffer hooks of the hazard-pointer self-test
-// (kernel/apic.cc) never hold a store on the host.
-#if __has_include("lockdep.hh")
-#include "lockdep.hh"
+// ---- the lock checker's table, and the store-buffer hooks ----
+// The host build compiles kernel/lockdep.cc itself; only THE LOCK ORDER's
+// table lives in kernel/sched.cc, which the host cannot compile. Without it
+// the checker still catches recursion, bad releases and pairs of locks
+// taken in both orders. The store-buffer hooks of the hazard-pointer
+// self-test (kernel/apic.cc) never hold a store on the host.
 const lock_order_entry LOCK_ORDER[1] = {};
 const size_t LOCK_ORDER_LENGTH = 0;
 #if GRACE_DEBUG
@@ -156,5 +159,4 @@ std::atomic<int> store_buffer_holder{-1};
 void store_buffer_arm(int) {}
 bool store_buffer_hold_word(void*, uintptr_t) { return false; }
 void store_buffer_drain_slow() {}
-#endif
 #endif
