@@ -83,12 +83,10 @@ void release_cpu(int i) { slots[i].running.store(false, std::memory_order_releas
 // run_ready_callbacks(c): run CPU c's ready callbacks (c is this CPU, and
 // the count is zero: no read section).
 void run_ready_callbacks(cpu* c) {
-    bool ready;
-    {
-        irq_guard g;
-        ready = rcu_cpu_has_work();
-    }
-    if (ready) rcu_do_callbacks();
+    uint64_t flags = irq_save();           // rcu_cpu_has_work's rule: interrupts off
+    bool has_work = rcu_cpu_has_work();
+    irq_restore(flags);
+    if (has_work) rcu_do_callbacks();
     slots[c->index].has_callbacks.store(__atomic_load_n(&c->rcu.cb_head, __ATOMIC_RELAXED) != nullptr,
                                         std::memory_order_relaxed);
 }
