@@ -127,10 +127,12 @@ bool publish(long relaxed) {
     pnode* current = new pnode{};     // the one writer's own copy of the pointer
     published.init(current);
     std::atomic<bool> stop{false};
-    std::atomic<long> torn{0};
+    std::atomic<long> torn{0}, fresh{0};
     run_cpus(2, [&](int i) {
         if (i == 0) {
-            for (uint64_t gen = 1; gen <= 3000; ++gen) {
+            // Until the reader has met 1000 objects it had not seen before:
+            // a missing release has that many chances to be seen.
+            for (uint64_t gen = 1; gen <= 3000 || fresh.load() < 1000; ++gen) {
                 pnode* n = new pnode;
                 for (uint64_t& w : n->words) w = gen;
                 if (relaxed) published.init(n);     // BUG in the broken twin: no release
@@ -141,11 +143,14 @@ bool publish(long relaxed) {
             }
             stop.store(true);
         } else {
+            uint64_t last = 0;
             for (long n = 1; !stop.load(std::memory_order_relaxed); ++n) {
                 {
                     rcu_read_guard g;
                     const pnode* p = published.load();
                     for (uint64_t w : p->words) torn.fetch_add(w != p->words[0], std::memory_order_relaxed);
+                    if (p->words[0] != last) fresh.fetch_add(1, std::memory_order_relaxed);
+                    last = p->words[0];
                 }
                 if (n % 16 == 0) host_quiescent_state();
             }
