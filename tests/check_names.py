@@ -56,6 +56,7 @@ import sys
 sys.dont_write_bytecode = True
 
 import fnmatch
+import os
 import re
 import shlex
 import subprocess
@@ -299,8 +300,10 @@ def main(argv: list[str]) -> int:
     except (handout.MarkerError, handout.HandoutError) as err:
         print(f"names: FAILED: {err}")
         return 1
-    tests = set(subprocess.run([sys.executable, str(REPO / "tests" / "run.py"), "--list"],
-                               capture_output=True, text=True, check=True).stdout.split())
+    # Every declared test, whatever `make check TESTS=...` selected.
+    env = {k: v for k, v in os.environ.items() if k not in ("TESTS", "STRESS")}
+    tests = set(subprocess.run([sys.executable, str(REPO / "tests" / "run.py"), "--list", "--stress"],
+                               capture_output=True, text=True, check=True, env=env).stdout.split())
     if handout.is_checkout():
         files = handout.tracked_files()
     else:
