@@ -284,9 +284,9 @@ public:
         // END PSET 4 SOLUTION
     }
 
-    // lock_tickets(): how many times the writers' lock has been taken (a
-    // ticket lock counts its tickets): tests check that lookups never take it.
-    uint32_t lock_tickets() const { return lock_.next_ticket.load(std::memory_order_relaxed); }
+    // lock_tickets(): how many times the writers' lock has been taken (the
+    // spinlock counts its acquisitions): tests check that lookups never take it.
+    uint32_t lock_tickets() const { return lock_.taken.load(std::memory_order_relaxed); }
 
     static T* entry_of(rcu_hash_node* h) {
         return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(h) - Offset);

@@ -56,9 +56,9 @@ private:
     // One word: bit 0 says a writer holds the lock, bit 1 says a writer is
     // waiting, and the rest counts readers (in units of 4). A waiting writer
     // sets bit 1, which stops new readers from entering; writers among
-    // themselves go in ticket order through `writers_`, so they cannot
-    // starve each other either. (writers_ is a spinlock, so a waiting
-    // writer already has preemption disabled.)
+    // themselves take turns through `writers_`, so only one at a time
+    // announces itself. (writers_ is a spinlock, so a waiting writer
+    // already has preemption disabled.)
     static constexpr uint32_t WRITER = 1, WAITING = 2, READER = 4;
     std::atomic<uint32_t> word_{0};
     spinlock writers_{"rwlock.writers"};

@@ -33,7 +33,7 @@
  * stores to the pointer and to its dynticks counter wait in its store
  * buffer (one entry deep); its `store_buffer` process writes them to memory
  * at any later moment, and a fence or a locked instruction on that CPU
- * (mfence, lock xadd/and, xchg, the ticket lock) writes them first. The CPU
+ * (mfence, lock xadd/and, xchg, a spinlock's cmpxchg) writes them first. The CPU
  * reads its own buffered store. TSO keeps loads in order and stores in
  * order, so nothing else needs modelling.
  *
@@ -172,7 +172,7 @@ end:
     od
 }
 
-/* spinlock.hh: lock(): the ticket fetch_add is a locked instruction (use inside atomic). */
+/* spinlock.hh: lock(): the cmpxchg that takes it is a locked instruction (use inside atomic). */
 inline lock_acquire(c) {
     gp_lock == 0 -> sb_drain(c); gp_lock = c + 1
 }

@@ -210,7 +210,7 @@ long test_hash(long) {
         for (uint64_t k : {uint64_t(0), uint64_t(NKEYS + 1), uint64_t(8 * 1000 + 1)}) {
             check(t.lookup(k) == nullptr, "lookup(%lu), a key never inserted, finds an entry", k);
         }
-        // Lookups take no lock: the writers' ticket lock counts every taking.
+        // Lookups take no lock: the writers' lock counts every taking.
         uint32_t tickets = t.lock_tickets();
         for (int i = 0; i < 1000; ++i) (void) t.lookup(1 + i % NKEYS);
         uint32_t taken = t.lock_tickets() - tickets;
