@@ -4,8 +4,11 @@
 //
 //   SCHEME           a scheme's name or number (lib/abi.hh's LS_SCHEMES;
 //                    `hammer` alone lists them)
-//   SECONDS          run time: whole seconds ("2") or milliseconds ("500ms");
-//                    default 2
+//   SECONDS          how long each reader and writer runs, from its own
+//                    start: whole seconds ("2") or milliseconds ("500ms");
+//                    default 2. Each also goes on past that until it has
+//                    made MIN_READS reads or MIN_WRITES writes, so a child
+//                    that a slow host started late still does its share.
 //   READERS-PER-CPU  readers pinned to each CPU; default 1
 //   WRITERS          writers; writer i is pinned to CPU i % ncpu; default 2
 //
@@ -50,6 +53,10 @@ constexpr size_t SHORT_LENS[] = {1, 8, 100, 1000, 4096, 9999};
 constexpr int NSHORT = sizeof(SHORT_LENS) / sizeof(SHORT_LENS[0]);
 constexpr int NLENS = NSHORT + 1;  // index NSHORT is LS_SIZE
 constexpr int NEXPECTED = NPATTERNS + 1;  // all zeros + each pattern
+// Each child's share: at least this many reads or writes however late a
+// slow host started it (the tests require every child to have worked).
+constexpr uint64_t MIN_READS = 64;
+constexpr uint64_t MIN_WRITES = 4;
 
 constexpr int STATUS_OK = 0;
 constexpr int STATUS_INCONSISTENT = 1;
@@ -113,19 +120,20 @@ uint64_t parse_duration_ns(const char* s) {
 
 uint64_t per_second(uint64_t count, uint64_t ns) { return ns ? count * 1000000000 / ns : 0; }
 
-// A reader's life: pinned to `cpu`, read until `deadline`, print the line,
-// exit with its status. Full-length reads mostly; one in eight is short,
+// A reader's life: pinned to `cpu`, read for `duration` ns and at least
+// MIN_READS times, print the line, exit with its status. Full-length reads mostly; one in eight is short,
 // except under a broken scheme, whose tests want the widest window (full
 // reads).
-[[noreturn]] void reader(int scheme, int cpu, uint64_t deadline) {
+[[noreturn]] void reader(int scheme, int cpu, uint64_t duration) {
     bool broken = ls_scheme_entry_of(scheme)->kind == ls_kind::broken;
     if (sys_setcpu(cpu) < 0) die("reader: setcpu(%d) failed", cpu);
     uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t(sys_getpid()) << 17);
     uint64_t reads = 0, bad = 0, start = sys_clock_ns(), now = start;
+    uint64_t deadline = start + duration;
     long first_bad = 0;
     size_t first_bad_len = 0;
     int status = STATUS_OK;
-    while (now < deadline) {
+    while (now < deadline || reads < MIN_READS) {
         for (int i = 0; i < 8; ++i) {
             uint64_t r = rand64(&rng);
             int l = (!broken && (r & 7) == 0) ? int((r >> 8) % NSHORT) : NSHORT;
@@ -157,13 +165,14 @@ uint64_t per_second(uint64_t count, uint64_t ns) { return ns ? count * 100000000
     sys_exit(status);
 }
 
-// A writer's life: pinned to `cpu`, write whole patterns until `deadline`.
-[[noreturn]] void writer(int scheme, int index, int cpu, uint64_t deadline) {
+// A writer's life: pinned to `cpu`, write whole patterns for `duration` ns
+// and at least MIN_WRITES times.
+[[noreturn]] void writer(int scheme, int index, int cpu, uint64_t duration) {
     if (sys_setcpu(cpu) < 0) die("writer: setcpu(%d) failed", cpu);
-    uint64_t writes = 0, start = sys_clock_ns();
+    uint64_t writes = 0, start = sys_clock_ns(), deadline = start + duration;
     int k = index % NPATTERNS;
     int status = STATUS_OK;
-    while (sys_clock_ns() < deadline) {
+    while (sys_clock_ns() < deadline || writes < MIN_WRITES) {
         k = (k + 1) % NPATTERNS;
         long r = sys_lswrite(scheme, patterns[k], LS_SIZE);
         if (r != 0) {
@@ -219,17 +228,16 @@ int main(int argc, char** argv) {
     int nreaders = int(readers_per_cpu) * ncpu;
     printf("hammer: %s: %d CPUs, %d readers (%ld per CPU), %ld writers, %lu ms\n", name, ncpu, nreaders,
            readers_per_cpu, nwriters, duration / 1000000);
-    uint64_t deadline = sys_clock_ns() + duration;
     int forked = 0, fork_failures = 0;
     // Writers first, so readers start against a changing struct.
     for (int w = 0; w < nwriters; ++w) {
         int pid = sys_fork();
-        if (pid == 0) writer(scheme, w, w % ncpu, deadline);
+        if (pid == 0) writer(scheme, w, w % ncpu, duration);
         if (pid < 0) ++fork_failures; else ++forked;
     }
     for (int i = 0; i < nreaders; ++i) {
         int pid = sys_fork();
-        if (pid == 0) reader(scheme, i % ncpu, deadline);
+        if (pid == 0) reader(scheme, i % ncpu, duration);
         if (pid < 0) ++fork_failures; else ++forked;
     }
 
