@@ -11,13 +11,16 @@ from testlib import test
 BUSTED_FAILS = [r"with grace periods skipped the test failed, as it must"]
 
 
-def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True):
-    """Declare rcu-NAME-NCPU and, with busted, its twin that must fail."""
+def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True, provokes=()):
+    """Declare rcu-NAME-NCPU and, with busted, its twin that must fail.
+    provokes: the kernel warnings both provoke on purpose (testlib)."""
     test(f"rcu-{name}-{ncpu}", prog="ktest", args=[ktest, str(arg)], ncpu=ncpu,
-         timeout=timeout, opts=list(opts), expect=[rf"ktest {ktest}: passed", *expect])
+         timeout=timeout, opts=list(opts), expect=[rf"ktest {ktest}: passed", *expect],
+         provokes=provokes)
     if busted:
         test(f"rcu-{name}-busted-{ncpu}", prog="ktest", args=[f"busted:{ktest}", str(arg)],
-             ncpu=ncpu, timeout=timeout, opts=list(opts), status=1, expect=BUSTED_FAILS)
+             ncpu=ncpu, timeout=timeout, opts=list(opts), status=1, expect=BUSTED_FAILS,
+             provokes=provokes)
 
 
 # synchronize_rcu waits for a reader spinning 50 ms in its section on
@@ -40,13 +43,13 @@ test("rcu-gp-userspin-4", prog="rcuuser", args=["1500"], ncpu=4, timeout=60,
 test("rcu-gp-userspin-busted-2", prog="rcuuser", args=["1500", "busted"], ncpu=2,
      timeout=60, status=1, expect=BUSTED_FAILS)
 # The stall warning fires for a reader held too long and names its CPU.
-rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"],
+rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"], provokes=["rcu-stall"],
          expect=[r"rcu: INFO: grace period \d+ stalled",
                  r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
 # The detector never reads a previous GP's start time: no report at a GP's
 # start after a quiet stretch, and the real stall of that GP is reported.
 test("rcu-stall-start-2", prog="ktest", args=["rcu-stall-start"], ncpu=2, timeout=60,
-     opts=["rcu_stall_ms=300"],
+     opts=["rcu_stall_ms=300"], provokes=["rcu-stall"],
      expect=[r"ktest rcu-stall-start: passed",
              r"rcu: INFO: grace period \d+ stalled for \d+ ms, waiting on CPUs mask 0x[1-9a-f]",
              r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
@@ -104,6 +107,6 @@ test("rcu-misuse-unlock", prog="ktest", args=["rcu-misuse-unlock"], ncpu=2, stat
              r"\(called from .*misuse_unbalanced_unlock"])
 test("rcu-misuse-sync", prog="ktest", args=["rcu-misuse-sync"], ncpu=2, status="panic",
      expect=[r"PANIC: .*synchronize_rcu\(\) inside an RCU read section.*misuse_sync_in_section"])
-test("rcu-misuse-load", prog="ktest", args=["rcu-misuse-load"], ncpu=2,
+test("rcu-misuse-load", prog="ktest", args=["rcu-misuse-load"], ncpu=2, provokes=["rcu-warning"],
      expect=[r"rcu: WARNING: rcu_ptr .* loaded outside a read section",
              r"#0 .*misuse_unprotected_load"])
