@@ -214,9 +214,11 @@ mutate: all
 
 # check-host: the host-side checks of the handouts (text only, seconds):
 # markers and allow-list, no answer in any handout, every name the
-# handout's text mentions exists, releases, pulls and submission refusals.
+# handout's text mentions exists, releases, pulls and submission refusals,
+# and the grader's run scheduling and kernel-warning rule.
 check-host:
 	$(Q)$(PYTHON) tests/test_handout.py
+	$(Q)$(PYTHON) tests/test_grade.py
 	$(Q)$(PYTHON) tests/check_leaks.py
 	$(Q)$(PYTHON) tests/check_names.py
 	$(Q)$(PYTHON) tests/test_release.py

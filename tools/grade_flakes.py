@@ -47,8 +47,8 @@ psets, qemu, runner = grade.psets, grade.qemu, grade.runner
 def reason_class(reason: str) -> str:
     """A failure reason with its numbers and addresses made generic, so that
     failures for one cause group together."""
-    text = re.sub(r"0x[0-9a-f]+", "0xN", reason)
-    return re.sub(r"\d+(\.\d+)?", "N", text)
+    text = re.sub(r"\b0x[0-9a-f]+", "ADDRESS", reason)
+    return re.sub(r"\b\d+(\.\d+)?", "N", text)
 
 
 def load() -> str:
