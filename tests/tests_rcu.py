@@ -11,16 +11,13 @@ from testlib import test
 BUSTED_FAILS = [r"with grace periods skipped the test failed, as it must"]
 
 
-def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True, provokes=()):
-    """Declare rcu-NAME-NCPU and, with busted, its twin that must fail.
-    provokes: the kernel warnings both provoke on purpose (testlib)."""
+def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True):
+    """Declare rcu-NAME-NCPU and, with busted, its twin that must fail."""
     test(f"rcu-{name}-{ncpu}", prog="ktest", args=[ktest, str(arg)], ncpu=ncpu,
-         timeout=timeout, opts=list(opts), expect=[rf"ktest {ktest}: passed", *expect],
-         provokes=provokes)
+         timeout=timeout, opts=list(opts), expect=[rf"ktest {ktest}: passed", *expect])
     if busted:
         test(f"rcu-{name}-busted-{ncpu}", prog="ktest", args=[f"busted:{ktest}", str(arg)],
-             ncpu=ncpu, timeout=timeout, opts=list(opts), status=1, expect=BUSTED_FAILS,
-             provokes=provokes)
+             ncpu=ncpu, timeout=timeout, opts=list(opts), status=1, expect=BUSTED_FAILS)
 
 
 # synchronize_rcu waits for a reader spinning 50 ms in its section on
@@ -43,13 +40,13 @@ test("rcu-gp-userspin-4", prog="rcuuser", args=["1500"], ncpu=4, timeout=60,
 test("rcu-gp-userspin-busted-2", prog="rcuuser", args=["1500", "busted"], ncpu=2,
      timeout=60, status=1, expect=BUSTED_FAILS)
 # The stall warning fires for a reader held too long and names its CPU.
-rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"], provokes=["rcu-stall"],
+rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"],
          expect=[r"rcu: INFO: grace period \d+ stalled",
                  r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])
 # The detector never reads a previous GP's start time: no report at a GP's
 # start after a quiet stretch, and the real stall of that GP is reported.
 test("rcu-stall-start-2", prog="ktest", args=["rcu-stall-start"], ncpu=2, timeout=60,
-     opts=["rcu_stall_ms=300"], provokes=["rcu-stall"],
+     opts=["rcu_stall_ms=300"],
      expect=[r"ktest rcu-stall-start: passed",
              r"rcu: INFO: grace period \d+ stalled for \d+ ms, waiting on CPUs mask 0x[1-9a-f]",
              r"rcu:   cpu\d running pid \d+ \(stall-reader\)"])

@@ -15,8 +15,10 @@ is a false failure: a test that a correct kernel does not always pass.
 
 After each grading the tally so far is written to PATH (default
 $GRACE_BUILD/grade-flakes.json): {"gradings", "started", "commit", "load",
-"tests": {NAME: {"pset", "lost", "reasons": {REASON: count}}}}, so that an
-interrupted measurement still says what it measured. The report at the end
+"tests": {NAME: {"pset", "lost", "reasons": {REASON: count}, "examples":
+{REASON: the first one as printed}, "logs": [PATH]}}}, so that an
+interrupted measurement still says what it measured. The console log of
+every lost test is kept in $GRACE_BUILD/grade-flakes/gradingK/. The report at the end
 (or at Ctrl-C) prints the same, with the date, the commit and the load
 average before and after, for staff/grading.md.
 
@@ -35,6 +37,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -66,12 +69,15 @@ def commit() -> str:
     return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def tally_grading(tally: dict, results: dict) -> int:
-    """Add one grading's results to `tally`; return the points it lost."""
+def tally_grading(tally: dict, results: dict, keep: Path) -> int:
+    """Add one grading's results to `tally`, copying the log of each lost
+    test into the folder `keep` (the next grading would delete or overwrite
+    it); return the points it lost."""
     lost = 0
     for n, entry in results["psets"].items():
         for t in entry["tests"]:
-            row = tally.setdefault(t["name"], {"pset": int(n), "lost": 0, "reasons": {}})
+            row = tally.setdefault(t["name"], {"pset": int(n), "lost": 0, "reasons": {},
+                                               "examples": {}, "logs": []})
             if t["points"] < t["max"]:
                 lost += t["max"] - t["points"]
                 row["lost"] += 1
@@ -79,6 +85,10 @@ def tally_grading(tally: dict, results: dict) -> int:
                 if t["evidence"]:
                     why += " | " + reason_class(t["evidence"][0])
                 row["reasons"][why] = row["reasons"].get(why, 0) + 1
+                row["examples"].setdefault(why, " | ".join([t["reason"], *t["evidence"][:1]]))
+                if t["log"] and Path(t["log"]).is_file():
+                    keep.mkdir(parents=True, exist_ok=True)
+                    row["logs"].append(str(shutil.copy(t["log"], keep)))
     return lost
 
 
@@ -95,6 +105,9 @@ def print_tally(record: dict) -> None:
               f"{row['lost']}/{n} gradings")
         for why, count in sorted(row["reasons"].items(), key=lambda kv: -kv[1]):
             print(f"      {count}x {why}")
+            print(f"         e.g. {row['examples'][why]}")
+        for log in row["logs"]:
+            print(f"      log: {log}")
     flaky = sum(1 for row in record["tests"].values() if row["lost"])
     print(f"== {flaky} tests lost points at least once in {n} gradings")
 
@@ -130,7 +143,8 @@ def main(argv: list[str]) -> int:
         for i in range(ns.gradings):
             start = time.monotonic()
             results = grade.grade(chosen, registry, psets.RUNS, ns.jobs)
-            lost = tally_grading(record["tests"], results)
+            lost = tally_grading(record["tests"], results,
+                                 ns.out.parent / "grade-flakes" / f"grading{i + 1}")
             record["gradings"] += 1
             record["seconds"].append(round(time.monotonic() - start))
             record["ended"] = datetime.datetime.now(datetime.timezone.utc).strftime(
