@@ -241,8 +241,9 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
             for future in [pool.submit(worker) for _ in range(jobs)]:
                 future.result()
         except BaseException:
-            with schedule.cond:
+            with schedule.cond:               # the workers take nothing more
                 schedule.queue.clear()
+                schedule.cond.notify_all()
             qemu.kill_all()
             raise
 
