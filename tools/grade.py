@@ -146,11 +146,9 @@ def run_once(spec: testlib.TestSpec, attempt: int) -> tuple[str, str, str, float
         return testlib.FAIL, f"could not run QEMU: {err}", "", 0.0
     finally:
         watch.done.set()
-    if watch.reason:
-        verdict, reason = testlib.FAIL, (f"{watch.reason} (QEMU stopped there: the warning "
-                                         f"fails the test whatever follows)")
-    else:
-        verdict, reason = testlib.evaluate(spec, result)
+    verdict, reason = testlib.evaluate(spec, result)     # the one judge, stopped or not
+    if watch.reason and verdict != testlib.PASS:
+        reason += " (QEMU stopped there: the warning fails the test whatever follows)"
     if verdict == testlib.PASS:
         log_path.unlink(missing_ok=True)
     return verdict, reason, result.output, result.seconds
