@@ -175,11 +175,13 @@ void start_gp_locked(bool caller_quiescent) {
 // stall_check(): once per stalled GP, say which CPUs hold it up. The
 // start time is read after gp_seq and belongs to that GP only if gp_seq
 // has not moved meanwhile (start_gp_locked stores it before gp_seq turns
-// odd). A GP whose mask is empty is either just starting (its mask not yet
-// stored, microseconds after its start time: never rcu_stall_ms old) or
-// owed nothing and still not ended: that is a stall too, reported as one,
-// so that a kernel that never ends its GPs says so at once rather than
-// hanging silently until a test's timeout.
+// odd). A GP whose mask is empty is either in a window of a few
+// instructions (start_gp_locked about to store its mask; the last CPU to
+// report about to end it, under rcu_state.lock), which only a host that
+// stops a virtual CPU there for rcu_stall_ms could make look old, or owed
+// nothing and still not ended: a stall too, reported as one, so that a
+// kernel that never ends its GPs says so rather than hanging silently
+// until a test's timeout.
 void stall_check() {
     uint64_t seq = rcu_state.gp_seq.load(std::memory_order_acquire);
     if (!(seq & 1) || rcu_state.stall_reported.load(std::memory_order_relaxed) == seq) return;
