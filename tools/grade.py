@@ -227,11 +227,14 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
     def worker():
         while (item := schedule.take()) is not None:
             n, g, spec, attempt = item
-            verdict, reason, console, seconds = run_once(spec, attempt)
-            with lock:
-                outcomes.setdefault((n, g.test), []).append(
-                    (attempt, verdict, reason, console, seconds))
-            schedule.finish(n, g.test, verdict == testlib.PASS)
+            verdict = None
+            try:
+                verdict, reason, console, seconds = run_once(spec, attempt)
+                with lock:
+                    outcomes.setdefault((n, g.test), []).append(
+                        (attempt, verdict, reason, console, seconds))
+            finally:        # even if the run raised: no worker may wait for it forever
+                schedule.finish(n, g.test, verdict == testlib.PASS)
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
