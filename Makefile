@@ -12,6 +12,7 @@
 #   make bench         benchmarks: table, build/bench/results.json, scaling.svg
 #   make host-bench    the schemes beside liburcu and pthread_rwlock, natively
 #   make grade         the autograder (PSET=N, GRADE_JSON=path, RUNS=R)
+#   make grade-flakes  grade RUNS=N times (default 20): which tests lose points
 #   make submit        hand in a pset (PSET=N): psets/README.md
 #   make handout PSET=N  the student tree for pset N (HANDOUT=dir, HANDOUT_REPO=dir)
 
@@ -56,7 +57,7 @@ ULIB_OBJS := $(patsubst %,$(BUILD)/u/%.o,$(ULIB_SRCS))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
 all: deps $(BUILD)/kernel.bin $(BUILD)/kernel.sym $(BUILD)/kernel.asm compile_commands.json
-.PHONY: all deps run run-gdb gdb gdbinit check check-host check-psets grade handout submit clean bench bench-linux test-lib model mutate FORCE
+.PHONY: all deps run run-gdb gdb gdbinit check check-host check-psets grade grade-flakes handout submit clean bench bench-linux test-lib model mutate FORCE
 
 # deps: the host tools. Missing ones are installed with apt when we are
 # root; otherwise the exact command to run is printed. (QEMU itself is
@@ -213,9 +214,11 @@ mutate: all
 
 # check-host: the host-side checks of the handouts (text only, seconds):
 # markers and allow-list, no answer in any handout, every name the
-# handout's text mentions exists, releases, pulls and submission refusals.
+# handout's text mentions exists, releases, pulls and submission refusals,
+# and the grader's run scheduling and kernel-warning rule.
 check-host:
 	$(Q)$(PYTHON) tests/test_handout.py
+	$(Q)$(PYTHON) tests/test_grade.py
 	$(Q)$(PYTHON) tests/check_leaks.py
 	$(Q)$(PYTHON) tests/check_names.py
 	$(Q)$(PYTHON) tests/test_release.py
@@ -257,6 +260,13 @@ grade: all
 	$(Q)$(PYTHON) tools/grade.py $(foreach n,$(PSET),--pset $(n)) $(if $(RUNS),--runs $(RUNS)) \
 	    --jobs $(JOBS) $(if $(GRADE_JSON),--json $(GRADE_JSON)) \
 	    $(if $(GRADESCOPE),--gradescope $(GRADESCOPE)) $(if $(GRADE_TESTS),--tests $(GRADE_TESTS))
+
+# grade-flakes: the solution tree graded RUNS times over (default 20; here
+# RUNS counts gradings, each with psets.RUNS runs of a concurrency test):
+# per test, how many gradings lost its points and why (staff/grading.md).
+grade-flakes: all
+	$(Q)$(PYTHON) tools/grade_flakes.py --gradings $(or $(RUNS),20) $(foreach n,$(PSET),--pset $(n)) \
+	    --jobs $(JOBS)
 
 submit:
 	$(Q)$(PYTHON) tools/submit.py $(if $(PSET),--pset $(PSET))

@@ -23,11 +23,27 @@ Parameters (all but the name are keyword arguments):
                 None if the output is fine
     stress      True: only run with --stress / STRESS=1 (or by exact name)
     input       text typed on the console (for the shell), e.g. "ls\\r"
+    provokes    names of KERNEL_WARNINGS this test provokes on purpose (and
+                usually expects); every other kernel warning fails it
     driver      callable(spec, log_path) -> (verdict, reason, output): the
                 test runs itself instead of one plain boot judged by the
                 fields above (tests_gdb.py drives GDB against QEMU). It
                 writes its own log to log_path; verdict SKIP (with the
                 reason) only when a tool it needs cannot be had.
+
+Kernel warnings: every test fails when the console has a line of
+KERNEL_WARNINGS, whatever its expect and reject say, unless it names that
+warning in `provokes`. No correct run prints one, however loaded the host:
+`rcu: WARNING` says an rcu_ptr was loaded outside a read section, a bug and
+never a matter of timing. (The stall report is not one: a correct kernel
+prints it on a loaded host.) So every test that reads through an rcu_ptr
+catches a read section that does not disable preemption, every run,
+whatever the timing: with rcu_read_lock's preempt_disable() and
+rcu_read_unlock's preempt_enable() removed, rcu-torture-2, ls-hammer-rcu-1,
+-2 and -sync-2 and rculist-torture-2 fail on `rcu: WARNING: rcu_ptr ...
+loaded outside a read section`. (Their own checks caught that kernel too,
+on a loaded host, but only when a reader was preempted mid-read: a matter
+of timing.)
 
 Regexes are searched with re.MULTILINE (so ^ and $ work per line) in the
 console text, where "\\r\\n" has been folded to "\\n".
@@ -42,6 +58,16 @@ from typing import Callable
 import qemu
 
 DEFAULT_REJECT = (r"PANIC", r"poison.*corrupt")
+# The kernel warnings no correct run prints, by name (see the docstring).
+KERNEL_WARNINGS = {
+    # rcu_warn_unprotected_load (kernel/rcu.cc): an rcu_ptr loaded with
+    # preemption enabled, outside any read section and update lock.
+    "rcu-warning": re.compile(r"rcu: WARNING", re.MULTILINE),
+}
+# Not one of them: the stall report ("rcu: INFO: grace period N stalled"),
+# which a correct kernel prints when the host starves a virtual CPU, or
+# preempts one that holds a lock others spin on, for rcu_stall_ms
+# (measured: staff/grading.md).
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 PASS, FAIL, PANIC, TIMEOUT, SKIP = "PASS", "FAIL", "PANIC", "TIMEOUT", "SKIP"
@@ -63,6 +89,7 @@ class TestSpec:
     stress: bool
     input: str | None = None
     driver: Callable | None = None
+    provokes: tuple[str, ...] = ()
 
 
 # All declared tests, by name, in declaration order.
@@ -86,7 +113,7 @@ def _compile(patterns, name: str, what: str) -> tuple[re.Pattern, ...]:
 def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
          timeout: float = 60, opts=(), status: int | str | None = 0,
          expect=(), reject=None, check=None, stress: bool = False,
-         input: str | None = None, driver=None) -> TestSpec:
+         input: str | None = None, driver=None, provokes=()) -> TestSpec:
     """Declare a test and add it to REGISTRY.  Raises on bad declarations."""
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ValueError(f"bad test name {name!r} (use letters, digits, . _ -)")
@@ -102,6 +129,9 @@ def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
         raise TypeError(f"test {name}: check must be callable")
     if driver is not None and not callable(driver):
         raise TypeError(f"test {name}: driver must be callable")
+    if isinstance(provokes, str) or not set(provokes) <= set(KERNEL_WARNINGS):
+        raise ValueError(f"test {name}: provokes must list names of KERNEL_WARNINGS "
+                         f"({', '.join(KERNEL_WARNINGS)}), got {provokes!r}")
     if timeout is None or timeout <= 0:
         raise ValueError(f"test {name}: timeout must be > 0")
     try:  # validates prog, args, opts and ncpu exactly as a run would
@@ -114,7 +144,8 @@ def test(name: str, *, prog: str | None = None, args=(), ncpu: int = 1,
                     timeout=timeout, opts=tuple(opts), status=status,
                     expect=_compile(expect, name, "expect"),
                     reject=_compile(reject, name, "reject"),
-                    check=check, stress=bool(stress), input=input, driver=driver)
+                    check=check, stress=bool(stress), input=input, driver=driver,
+                    provokes=tuple(provokes))
     REGISTRY[name] = spec
     return spec
 
@@ -132,6 +163,16 @@ def _with_note(message: str, result) -> str:
     return f"{message} ({note})" if note else message
 
 
+def kernel_warning(spec: TestSpec, out: str) -> str | None:
+    """The first line of `out` that is a kernel warning `spec` does not
+    provoke on purpose, as a failure reason; None when there is none."""
+    for name, pattern in KERNEL_WARNINGS.items():
+        found = None if name in spec.provokes else pattern.search(out)
+        if found:
+            return f"kernel warning ({name}): {_line_at(out, found.start())}"
+    return None
+
+
 def evaluate(spec: TestSpec, result) -> tuple[str, str]:
     """Judge a qemu.Result against `spec`: return (verdict, reason)."""
     out = result.output
@@ -145,7 +186,10 @@ def evaluate(spec: TestSpec, result) -> tuple[str, str]:
         where = re.search(r"PANIC", out) or re.search(r"(?i)\bpanic", out)
         return PANIC, (_line_at(out, where.start()) if where
                        else "kernel panic (no PANIC line on the console)")
-    elif spec.status is not None and result.status != spec.status:
+    message = kernel_warning(spec, out)     # says more than the exit status
+    if message:
+        return FAIL, message
+    if spec.status not in (None, "panic") and result.status != spec.status:
         return FAIL, _with_note(f"exit status {result.status}, expected "
                                 f"{spec.status}", result)
     for pattern in spec.expect:

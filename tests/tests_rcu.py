@@ -104,6 +104,6 @@ test("rcu-misuse-unlock", prog="ktest", args=["rcu-misuse-unlock"], ncpu=2, stat
              r"\(called from .*misuse_unbalanced_unlock"])
 test("rcu-misuse-sync", prog="ktest", args=["rcu-misuse-sync"], ncpu=2, status="panic",
      expect=[r"PANIC: .*synchronize_rcu\(\) inside an RCU read section.*misuse_sync_in_section"])
-test("rcu-misuse-load", prog="ktest", args=["rcu-misuse-load"], ncpu=2,
+test("rcu-misuse-load", prog="ktest", args=["rcu-misuse-load"], ncpu=2, provokes=["rcu-warning"],
      expect=[r"rcu: WARNING: rcu_ptr .* loaded outside a read section",
              r"#0 .*misuse_unprotected_load"])

@@ -9,12 +9,21 @@ Runs the tests of each problem set (the table in tools/psets.py) against the
 kernel in $GRACE_BUILD (default build/) and prints a score per test, per pset
 and in total. A concurrency test runs R times (default psets.RUNS) and earns
 its points only if every run passes: one failure in R is a bug the student's
-code has, not bad luck. A deterministic test runs once.
+code has, not bad luck. A deterministic test runs once. A test's runs go one
+after another (the tests side by side, J at a time), and the first failed
+run ends them: the points are lost, and a kernel that hangs the test would
+otherwise wait out its timeout R times (the report says how many runs were
+not started). A run whose console shows a kernel warning the test does not
+provoke (testlib.KERNEL_WARNINGS: `rcu: WARNING`) is stopped there, half a
+second later, rather than at its timeout: the warning fails it whatever
+follows, and a correct kernel never prints one, however loaded the host
+(staff/grading.md).
 
 For a test that lost points the grader prints the first failing run's reason
 and the console lines that say what went wrong (the lines a test's checks
-found, kernel FAILED lines, panics, RCU and TODO warnings); the whole
-console is kept in build/grade-logs/TEST.runK.log.
+found, kernel FAILED lines, panics, RCU and TODO warnings; for a TIMEOUT the
+console's last lines, where the kernel got stuck); the whole console is
+kept in build/grade-logs/TEST.runK.log.
 
 Each pset's written answers (psets/N-NAME-answers.md, the `written` points
 of tools/psets.py) are listed as not graded automatically: the course staff
@@ -23,8 +32,10 @@ grade them by hand, and they are in no total printed here.
 --json PATH (or the environment variable GRADE_JSON) also writes the results
 for course infrastructure: {"score", "total", "written_total", "psets": {N:
 {"title", "doc", "score", "total", "answers", "written": [{"label",
-"points"}], "written_total", "tests": [{"name", "points", "max", "runs",
-"passed", "verdicts", "concurrency", "reason", "evidence", "log"}]}}}.
+"points"}], "written_total", "tests": [{"name", "points", "max", "runs" (run),
+"planned", "skipped" (not started after a failure), "passed", "verdicts",
+"seconds" (of each run), "concurrency", "reason", "evidence", "log",
+"stopped" (why runs were skipped, or "")}]}}}.
 --gradescope PATH writes Gradescope's results.json: {"score", "output",
 "tests": [{"name", "score", "max_score", "output"}]}, one entry per test.
 
@@ -56,6 +67,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -68,35 +80,87 @@ import psets  # noqa: E402
 import qemu  # noqa: E402
 import run as runner  # noqa: E402
 import testlib  # noqa: E402
+from psets import Graded  # noqa: E402
 
 LOG_DIR = qemu.BUILD_DIR / "grade-logs"
 # Console lines worth showing a student whose test failed: first what the
-# test itself reported, then the kernel's warnings (TODO stubs, RCU).
+# test itself reported, then the kernel's warnings (TODO stubs, and the
+# kernel warnings every test fails on: testlib.KERNEL_WARNINGS).
 FAILURE_RE = re.compile(
     r"FAILED|\bFAIL\b|PANIC|\bpanic\b|corrupt|POISON|not intact|"
     r"\b[1-9]\d* of \d+ readers saw inconsistent")
-WARNING_RE = re.compile(r"TODO \(pset|WARNING|INFO: grace period")
+WARNING_RE = re.compile("|".join([r"TODO \(pset", r"rcu: INFO: grace period"] +
+                                 [p.pattern for p in testlib.KERNEL_WARNINGS.values()]))
 EVIDENCE_LINES = 5
+TAIL_LINES = 8            # of a run that timed out: where the console stopped
+WATCH_SECONDS = 0.25      # how often a run's console is searched for kernel warnings
+WARNING_GRACE = 0.5       # seconds a warning's detail lines get before QEMU is stopped
 
 
-def run_once(spec: testlib.TestSpec, attempt: int) -> tuple[str, str, str]:
-    """Boot one run of `spec`; return (verdict, reason, console)."""
+class WarningWatch:
+    """Ends a run's QEMU as soon as its console shows a kernel warning that
+    the test does not provoke (testlib.kernel_warning): that warning fails
+    the run whatever follows, so waiting for the test's end or its timeout
+    (a kernel whose grace periods stall usually hangs) would only cost
+    time. It reads the log that qemu.run writes as the console arrives."""
+
+    def __init__(self, spec: testlib.TestSpec, log_path: Path):
+        self.spec, self.log_path = spec, log_path
+        self.reason = ""          # set when the watch stopped the run
+        self.done = threading.Event()
+
+    def start(self, proc: subprocess.Popen) -> None:
+        """qemu.run's on_start: watch `proc` until it ends or done is set."""
+        threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
+
+    def _watch(self, proc: subprocess.Popen) -> None:
+        offset, carry = 0, ""
+        while not self.done.wait(WATCH_SECONDS) and proc.poll() is None:
+            try:
+                with open(self.log_path, "rb") as log:
+                    log.seek(offset)
+                    data = log.read()
+            except OSError:
+                continue
+            offset += len(data)
+            text = carry + data.decode("utf-8", errors="replace")
+            carry = text[text.rfind("\n") + 1:]        # a line still arriving
+            found = testlib.kernel_warning(self.spec, text[:len(text) - len(carry)])
+            if found:
+                self.reason = found
+                time.sleep(WARNING_GRACE)
+                proc.kill()
+                return
+
+
+def run_once(spec: testlib.TestSpec, attempt: int) -> tuple[str, str, str, float]:
+    """Boot one run of `spec`; return (verdict, reason, console, seconds)."""
     log_path = LOG_DIR / f"{spec.name}.run{attempt}.log"
+    watch = WarningWatch(spec, log_path)
     try:
         result = qemu.run(spec.ncpu, spec.prog, list(spec.args), list(spec.opts),
-                          spec.timeout, log_path, quiet=True, input=spec.input)
+                          spec.timeout, log_path, quiet=True, input=spec.input,
+                          on_start=watch.start)
     except (OSError, ValueError) as err:
-        return testlib.FAIL, f"could not run QEMU: {err}", ""
-    verdict, reason = testlib.evaluate(spec, result)
+        return testlib.FAIL, f"could not run QEMU: {err}", "", 0.0
+    finally:
+        watch.done.set()
+    verdict, reason = testlib.evaluate(spec, result)     # the one judge, stopped or not
+    if watch.reason and verdict != testlib.PASS:
+        reason += " (QEMU stopped there: the warning fails the test whatever follows)"
     if verdict == testlib.PASS:
         log_path.unlink(missing_ok=True)
-    return verdict, reason, result.output
+    return verdict, reason, result.output, result.seconds
 
 
-def evidence(console: str) -> list[str]:
-    """The console lines that explain a failure (at most EVIDENCE_LINES):
-    the test's failure lines first, then distinct kernel warnings."""
+def evidence(console: str, verdict: str = testlib.FAIL) -> list[str]:
+    """The console lines that explain a failure: for a TIMEOUT the last
+    TAIL_LINES lines (where the kernel got stuck), otherwise at most
+    EVIDENCE_LINES: the test's failure lines first, then distinct kernel
+    warnings."""
     lines = [l.strip() for l in console.replace("\r\n", "\n").split("\n")]
+    if verdict == testlib.TIMEOUT:
+        return [l for l in lines if l][-TAIL_LINES:] or ["(no console output)"]
     failures = [l for l in lines if FAILURE_RE.search(l)]
     seen, warnings = set(), []
     for line in lines:
@@ -107,27 +171,79 @@ def evidence(console: str) -> list[str]:
     return (failures[:EVIDENCE_LINES - 1] + warnings)[:EVIDENCE_LINES]
 
 
+class Schedule:
+    """The runs to do, handed to `jobs` workers: each test's runs one after
+    another (never two of one test at once), the tests side by side. After
+    a run of a test fails its remaining runs are dropped: the points are
+    lost already, and a kernel that hangs a test would otherwise wait out
+    its timeout once per run."""
+
+    def __init__(self, items: list[tuple[int, Graded, testlib.TestSpec, int]]):
+        self.queue = list(items)       # (pset, graded, spec, planned runs), in order
+        self.next_run = {(n, g.test): 1 for n, g, _, _ in items}
+        self.busy: set[tuple[int, str]] = set()
+        self.failed: set[tuple[int, str]] = set()
+        self.cond = threading.Condition()
+
+    def take(self):
+        """The next (pset, graded, spec, attempt) to run, or None when all
+        are done or dropped. Waits while only busy tests have runs left."""
+        with self.cond:
+            while True:
+                pending = [it for it in self.queue if (it[0], it[1].test) not in self.failed
+                           and self.next_run[(it[0], it[1].test)] <= it[3]]
+                if not pending:
+                    return None
+                for n, g, spec, _ in pending:
+                    if (n, g.test) not in self.busy:
+                        self.busy.add((n, g.test))
+                        attempt = self.next_run[(n, g.test)]
+                        self.next_run[(n, g.test)] += 1
+                        return n, g, spec, attempt
+                self.cond.wait()
+
+    def finish(self, n: int, test: str, passed: bool) -> None:
+        """A run of `test` ended; a failure drops its remaining runs."""
+        with self.cond:
+            self.busy.discard((n, test))
+            if not passed:
+                self.failed.add((n, test))
+            self.cond.notify_all()
+
+
 def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
     """Run every graded test of the chosen psets; return the results."""
-    work = []          # (pset, graded, spec, attempt)
-    for n in chosen:
-        for g in psets.PSETS[n].tests:
-            for attempt in range(1, (runs if g.concurrency else 1) + 1):
-                work.append((n, g, registry[g.test], attempt))
+    planned = {(n, g.test): runs if g.concurrency else 1
+               for n in chosen for g in psets.PSETS[n].tests}
+    # Longest first, so that the slowest tests do not start last.
+    items = sorted(((n, g, registry[g.test], planned[(n, g.test)])
+                    for n in chosen for g in psets.PSETS[n].tests),
+                   key=lambda it: -it[2].timeout * it[3])
+    schedule = Schedule(items)
     outcomes: dict[tuple[int, str], list] = {}
     lock = threading.Lock()
 
-    def one(item):
-        n, g, spec, attempt = item
-        verdict, reason, console = run_once(spec, attempt)
-        with lock:
-            outcomes.setdefault((n, g.test), []).append((attempt, verdict, reason, console))
+    def worker():
+        while (item := schedule.take()) is not None:
+            n, g, spec, attempt = item
+            verdict = None
+            try:
+                verdict, reason, console, seconds = run_once(spec, attempt)
+                with lock:
+                    outcomes.setdefault((n, g.test), []).append(
+                        (attempt, verdict, reason, console, seconds))
+            finally:        # even if the run raised: no worker may wait for it forever
+                schedule.finish(n, g.test, verdict == testlib.PASS)
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:
-            list(pool.map(one, work))
+            for future in [pool.submit(worker) for _ in range(jobs)]:
+                future.result()
         except BaseException:
+            with schedule.cond:               # the workers take nothing more
+                schedule.queue.clear()
+                schedule.cond.notify_all()
             qemu.kill_all()
             raise
 
@@ -140,19 +256,29 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
                  "tests": []}
         for g in pset.tests:
             got = sorted(outcomes[(n, g.test)])
-            verdicts = [v for _, v, _, _ in got]
+            verdicts = [v for _, v, _, _, _ in got]
             passed = verdicts.count(testlib.PASS)
-            failed = [(a, v, r, c) for a, v, r, c in got if v != testlib.PASS]
+            failed = [o for o in got if o[1] != testlib.PASS]
             points = g.points if not failed else 0
+            skipped = planned[(n, g.test)] - len(got)
+            assert skipped >= 0 and (not skipped or failed), (g.test, skipped)
             test_entry = {"name": g.test, "points": points, "max": g.points,
-                          "runs": len(got), "passed": passed, "verdicts": verdicts,
+                          "runs": len(got), "planned": planned[(n, g.test)], "passed": passed,
+                          "skipped": skipped, "verdicts": verdicts,
+                          "seconds": [round(o[4], 1) for o in got],
                           "concurrency": g.concurrency, "reason": "", "evidence": [],
-                          "log": ""}
+                          "log": "", "stopped": ""}
             if failed:
-                attempt, verdict, reason, console = failed[0]
+                attempt, verdict, reason, console, _ = failed[0]
                 test_entry["reason"] = f"{verdict}: {reason}" if reason else verdict
-                test_entry["evidence"] = evidence(console)
+                if verdict == testlib.TIMEOUT:
+                    test_entry["reason"] += "; the console's last lines:"
+                test_entry["evidence"] = evidence(console, verdict)
                 test_entry["log"] = str(LOG_DIR / f"{g.test}.run{attempt}.log")
+                if skipped:
+                    test_entry["stopped"] = (f"stopped after run {attempt} failed: "
+                                             f"{skipped} of {planned[(n, g.test)]} runs not "
+                                             f"started (the points were lost)")
             entry["tests"].append(test_entry)
             entry["score"] += points
         results["psets"][str(n)] = entry
@@ -162,13 +288,19 @@ def grade(chosen: list[int], registry: dict, runs: int, jobs: int) -> dict:
     return results
 
 
+def runs_summary(t: dict) -> str:
+    """"2/3 runs passed", and why runs are missing when some were dropped."""
+    text = f"{t['passed']}/{t.get('planned', t['runs'])} runs passed"
+    return text + (f"; {t['stopped']}" if t.get("stopped") else "")
+
+
 def print_report(results: dict) -> None:
     """The human-readable score sheet."""
     for n, entry in results["psets"].items():
         print(f"== pset {n}: {entry['title']} ({entry['doc']})")
         width = max(len(t["name"]) for t in entry["tests"])
         for t in entry["tests"]:
-            runs = f"{t['passed']}/{t['runs']} runs passed"
+            runs = runs_summary(t)
             print(f"  {t['name']:<{width}}  {t['points']:>3}/{t['max']:<3}  {runs}")
             if t["reason"]:
                 print(f"      {t['reason']}")
@@ -196,7 +328,7 @@ def gradescope(results: dict) -> dict:
     tests = []
     for n, entry in results["psets"].items():
         for t in entry["tests"]:
-            lines = [f"{t['passed']}/{t['runs']} runs passed"]
+            lines = [runs_summary(t)]
             if t["reason"]:
                 lines += [t["reason"]] + [f"| {l}" for l in t["evidence"]] + [f"log: {t['log']}"]
             tests.append({"name": f"pset {n}: {t['name']}", "score": t["points"],
