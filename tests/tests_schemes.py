@@ -46,6 +46,12 @@ for _name, _opts in (("scheme-hazptr-store-buffer-2", []),
          expect=[r"ktest hazptr-store-buffer \(\w+\): the reader's hazard store was held back; "
                  r".* scans kept the struct [2-9]\d* times.*: ok",
                  r"ktest hazptr-store-buffer: passed"])
+# Writers replace and scan between a reader's load and its hazard store.
+for _name, _opts in (("scheme-hazptr-reload-2", []), ("scheme-hazptr-asym-reload-2", ["hazptr_asym=1"])):
+    test(_name, prog="ktest", args=["hazptr-reload"], ncpu=2, timeout=60, opts=_opts,
+         expect=[r"ktest hazptr-reload \(\w+\): 2\d\d\d writes on cpu1 between the reader's load "
+                 r"and its hazard; scans kept the struct [2-9]\d* times.*: ok",
+                 r"ktest hazptr-reload: passed"])
 test("scheme-refcount-sleep", prog="ktest", args=["refcount-sleep", "20"], ncpu=2, timeout=60,
      expect=[r"ktest refcount-sleep: round 2: .*: intact", r"ktest refcount-sleep: passed"])
 # Differential counts: no reader sees a freed struct; every old struct freed.

@@ -12,6 +12,10 @@
 //                          another CPU scan: the scan must still see it
 //                          (the reader's fence, or with hazptr_asym=1 the
 //                          scanner's IPI, makes it visible)
+//   hazptr-reload          writers replace the struct and scan between a
+//                          hazard-pointer reader's load of the pointer and
+//                          its hazard store: the reader must reload and
+//                          protect the new struct
 //   refcount-sleep [MS]    the same for a reader holding a reference, until
 //                          the eraser has found it old enough and re-queued
 //                          it twice
@@ -261,6 +265,96 @@ long test_store_buffer(long) {
 }
 KTEST("hazptr-store-buffer", test_store_buffer, 0,
       "a hazard store held in the store buffer until a barrier: scans must still see it");
+
+// ---- hazptr-reload ----
+// A reader loads the current pointer, then publishes it as its hazard; a
+// writer may replace and scan in between, before the hazard is visible,
+// and free the struct. Only the reload after the fence can tell: it sees
+// the new pointer, and the reader protects that one instead. The window is
+// a few instructions wide; here it is held open every time (the scheme's
+// arm_load_window): right after the reader's first load of the pointer,
+// on CPU 0 with preemption off, it waits while the writer on CPU 1 makes
+// 2000 writes (SCAN_THRESHOLD is 512: several scans, each with no hazard
+// on the struct the reader loaded). Then the reader must read an intact
+// struct and keep it until scans have found and kept it twice. Shown to
+// fail with the reload removed from protect() (the reader returns the
+// struct it loaded first: freed, its checksum is poison) and with a
+// reload that returns the new pointer without publishing it (freed while
+// held: the checksum after is poison).
+struct reload_ctl {
+    writer_ctl* writers;
+    const std::atomic<uint64_t>* kept;
+    uint64_t before = 0, after = 0, kept_seen = 0, window_writes = 0;
+    bool window_opened = false;
+};
+
+void wait_for_writes(void* arg) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    r->window_opened = true;
+    uint64_t w0 = r->writers->writes.load(), give_up = clock_ns() + 5000000000UL;
+    while (r->writers->writes.load() - w0 < 2000 && clock_ns() < give_up) cpu_relax();
+    r->window_writes = r->writers->writes.load() - w0;
+}
+
+void keep_until_scanned(void* arg) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    uint64_t k0 = r->kept->load(), w0 = r->writers->writes.load();
+    uint64_t give_up = clock_ns() + 5000000000UL;
+    while (r->kept->load() - k0 < 2 && r->writers->writes.load() - w0 < 2000
+           && clock_ns() < give_up) {
+        cpu_relax();
+    }
+    r->kept_seen = r->kept->load() - k0;
+}
+
+void reload_reader_fn(void* arg) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    const ls_scheme* s = r->writers->scheme;
+    {
+        preempt_guard g;
+        s->arm_load_window(this_cpu()->index, wait_for_writes, r);
+        s->held_read(LS_SIZE, keep_until_scanned, r, &r->before, &r->after);
+    }
+    proc_exit(0);
+}
+
+long test_reload(long) {
+    make_patterns();
+    const ls_scheme* s = ls_find(LS_HAZPTR);
+    if (ncpu < 2 || !scheme_for("hazptr-reload", LS_HAZPTR, false, "kept_for_reader",
+                                s ? s->kept_for_reader : nullptr)) {
+        return -EINVAL;
+    }
+    if (!s->arm_load_window) {
+        log_printf("ktest hazptr-reload: no arm_load_window for scheme hazptr (kernel/ls/ls.hh)");
+        return -EINVAL;
+    }
+    if (s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    writer_ctl w;
+    w.scheme = s;
+    reload_ctl r;
+    r.writers = &w;
+    r.kept = s->kept_for_reader;
+    proc* writer = kthread_spawn_on(1, "ls-writer", writer_fn, &w);
+    proc* reader = kthread_spawn_on(0, "reload-reader", reload_reader_fn, &r);
+    kthread_join(reader);
+    w.stop.store(true);
+    kthread_join(writer);
+    bool intact = r.before == r.after && is_pattern_sum(r.before);
+    bool ok = r.window_opened && r.window_writes >= 2000 && intact && r.kept_seen >= 2
+              && w.errors.load() == 0;
+    log_printf("ktest hazptr-reload (%s): %lu writes on cpu1 between the reader's load and its "
+               "hazard%s; scans kept the struct %lu times; checksum %#lx before, %#lx after%s: %s",
+               kopts.hazptr_asym ? "asymmetric" : "symmetric", r.window_writes,
+               r.window_opened ? "" : " (the reader never loaded the pointer)", r.kept_seen,
+               r.before, r.after,
+               r.before == poison_sum || r.after == poison_sum ? " (POISON: freed under the reader)"
+                                                                : "",
+               ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("hazptr-reload", test_reload, 0,
+      "writers replace and scan between a reader's load and its hazard: the reload must see it");
 
 // ---- diffref-stress ----
 struct stress_ctl {
