@@ -87,6 +87,7 @@ struct writer_ctl {
     std::atomic<uint64_t> writes{0};
     std::atomic<long> errors{0};
     std::atomic<bool> writing{false};        // a write is in progress
+    std::atomic<bool> held{false};           // set: start no new write
     std::atomic<uint64_t> write_ns_max{0}, write_ns_total{0};
     uint64_t pause_ms = 0;                   // sleep between writes
     // Optional: how far `progress` (readers' sections) moved during the
@@ -100,8 +101,13 @@ void writer_fn(void* arg) {
     auto* w = static_cast<writer_ctl*>(arg);
     int k = 1;
     while (!w->stop.load(std::memory_order_relaxed)) {
-        k = k % (NPAT - 1) + 1;              // patterns 1..NPAT-1
         w->writing.store(true);
+        if (w->held.load()) {                // (seq_cst both sides: see hold_writer)
+            w->writing.store(false);
+            cpu_relax();
+            continue;
+        }
+        k = k % (NPAT - 1) + 1;              // patterns 1..NPAT-1
         uint64_t p0 = w->progress ? w->progress->load() : 0;
         uint64_t t0 = clock_ns();
         if (w->scheme->write(patterns[k], LS_SIZE) != 0) w->errors.fetch_add(1);
@@ -268,36 +274,62 @@ KTEST("hazptr-store-buffer", test_store_buffer, 0,
 
 // ---- hazptr-reload ----
 // A reader loads the current pointer, then publishes it as its hazard; a
-// writer may replace and scan in between, before the hazard is visible,
-// and free the struct. Only the reload after the fence can tell: it sees
+// writer may replace the struct and scan in between, before the hazard is
+// visible, and free it. Only the reload after the fence can tell: it sees
 // the new pointer, and the reader protects that one instead. The window is
 // a few instructions wide; here it is held open every time (the scheme's
-// arm_load_window): right after the reader's first load of the pointer,
-// on CPU 0 with preemption off, it waits while the writer on CPU 1 makes
-// 2000 writes (SCAN_THRESHOLD is 512: several scans, each with no hazard
-// on the struct the reader loaded). Then the reader must read an intact
-// struct and keep it until scans have found and kept it twice. Shown to
-// fail with the reload removed from protect() (the reader returns the
-// struct it loaded first: freed, its checksum is poison) and with a
-// reload that returns the new pointer without publishing it (freed while
-// held: the checksum after is poison).
+// arm_load_window): right after the reader's first load of the pointer, on
+// CPU 0 with preemption off, it waits until the writer on CPU 1 has
+// replaced that struct and a scan has freed it (its bytes are poison), and
+// then holds the writer, so that no new write reuses the memory, until the
+// reader has read. The reader must read an intact struct and keep it while
+// the writer goes on, until scans have found and kept it twice. Shown to
+// fail with the reload removed from protect() (the reader reads the freed
+// struct: its checksum is poison) and with a reload that returns the new
+// pointer without publishing it (a later scan frees it under the reader).
 struct reload_ctl {
     writer_ctl* writers;
     const std::atomic<uint64_t>* kept;
+    size_t ls_offset = 0;                    // of the largestruct in the scheme's node
     uint64_t before = 0, after = 0, kept_seen = 0, window_writes = 0;
-    bool window_opened = false;
+    bool window_opened = false, freed_in_window = false;
 };
 
-void wait_for_writes(void* arg) {
+bool is_poisoned(const void* p) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < 64; ++i) if (b[i] != POISON_BYTE) return false;
+    return true;
+}
+
+// hold_writer(w): stop the writer between two writes.
+void hold_writer(writer_ctl* w) {
+    w->held.store(true);
+    while (w->writing.load()) cpu_relax();
+}
+
+void wait_until_freed(void* arg, const void* loaded) {
     auto* r = static_cast<reload_ctl*>(arg);
     r->window_opened = true;
+    // The middle of the struct: the allocator keeps nothing there.
+    const void* middle = static_cast<const char*>(loaded) + r->ls_offset + LS_SIZE / 2;
     uint64_t w0 = r->writers->writes.load(), give_up = clock_ns() + 5000000000UL;
-    while (r->writers->writes.load() - w0 < 2000 && clock_ns() < give_up) cpu_relax();
+    while (clock_ns() < give_up) {
+        if (is_poisoned(middle)) {
+            hold_writer(r->writers);
+            if (is_poisoned(middle)) {       // freed, and no write can reuse it now
+                r->freed_in_window = true;
+                break;
+            }
+            r->writers->held.store(false);   // reused already: wait for the next free
+        }
+        cpu_relax();
+    }
     r->window_writes = r->writers->writes.load() - w0;
 }
 
 void keep_until_scanned(void* arg) {
     auto* r = static_cast<reload_ctl*>(arg);
+    r->writers->held.store(false);
     uint64_t k0 = r->kept->load(), w0 = r->writers->writes.load();
     uint64_t give_up = clock_ns() + 5000000000UL;
     while (r->kept->load() - k0 < 2 && r->writers->writes.load() - w0 < 2000
@@ -312,7 +344,7 @@ void reload_reader_fn(void* arg) {
     const ls_scheme* s = r->writers->scheme;
     {
         preempt_guard g;
-        s->arm_load_window(this_cpu()->index, wait_for_writes, r);
+        s->arm_load_window(this_cpu()->index, wait_until_freed, r);
         s->held_read(LS_SIZE, keep_until_scanned, r, &r->before, &r->after);
     }
     proc_exit(0);
@@ -335,18 +367,21 @@ long test_reload(long) {
     reload_ctl r;
     r.writers = &w;
     r.kept = s->kept_for_reader;
+    r.ls_offset = s->current.offset;
     proc* writer = kthread_spawn_on(1, "ls-writer", writer_fn, &w);
     proc* reader = kthread_spawn_on(0, "reload-reader", reload_reader_fn, &r);
     kthread_join(reader);
     w.stop.store(true);
     kthread_join(writer);
     bool intact = r.before == r.after && is_pattern_sum(r.before);
-    bool ok = r.window_opened && r.window_writes >= 2000 && intact && r.kept_seen >= 2
+    bool ok = r.window_opened && r.freed_in_window && intact && r.kept_seen >= 2
               && w.errors.load() == 0;
-    log_printf("ktest hazptr-reload (%s): %lu writes on cpu1 between the reader's load and its "
-               "hazard%s; scans kept the struct %lu times; checksum %#lx before, %#lx after%s: %s",
+    log_printf("ktest hazptr-reload (%s): between the reader's load and its hazard, %lu writes "
+               "on cpu1 %s; scans kept the struct %lu times; checksum %#lx before, %#lx after%s: %s",
                kopts.hazptr_asym ? "asymmetric" : "symmetric", r.window_writes,
-               r.window_opened ? "" : " (the reader never loaded the pointer)", r.kept_seen,
+               !r.window_opened ? "(the reader never loaded the pointer)"
+               : r.freed_in_window ? "freed the struct it loaded" : "(never freed it)",
+               r.kept_seen,
                r.before, r.after,
                r.before == poison_sum || r.after == poison_sum ? " (POISON: freed under the reader)"
                                                                 : "",

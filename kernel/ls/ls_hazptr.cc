@@ -114,18 +114,19 @@ struct node {
 //    the struct it returned and scan (ktest hazptr-reload).
 // Both behave as the std::atomic they wrap otherwise.
 std::atomic<int> load_window_cpu{-1};      // the armed CPU, -1: none
-void (*load_window_fn)(void*) = nullptr;
+void (*load_window_fn)(void*, const void*) = nullptr;
 void* load_window_arg = nullptr;
 
-// open_load_window(): on the armed CPU, disarm and run the test's function.
-[[maybe_unused]] void open_load_window() {
+// open_load_window(p): on the armed CPU, disarm and run the test's function
+// on the node pointer p that was just loaded.
+[[maybe_unused]] void open_load_window(const void* p) {
     int armed = this_cpu_index();
-    if (load_window_cpu.compare_exchange_strong(armed, -1)) load_window_fn(load_window_arg);
+    if (load_window_cpu.compare_exchange_strong(armed, -1)) load_window_fn(load_window_arg, p);
 }
 
 // arm_load_window(cpu, fn, arg): the next load of the current pointer on
-// `cpu` runs fn(arg) before it returns (the registry's hook).
-void arm_load_window(int cpu, void (*fn)(void*), void* arg) {
+// `cpu` runs fn(arg, loaded) before it returns (the registry's hook).
+void arm_load_window(int cpu, void (*fn)(void*, const void*), void* arg) {
     load_window_fn = fn;
     load_window_arg = arg;
     load_window_cpu.store(cpu);
@@ -157,7 +158,7 @@ struct current_word {
         node* p = word.load(order);
 #if GRACE_DEBUG
         if (__builtin_expect(load_window_cpu.load(std::memory_order_relaxed) >= 0, 0)) {
-            open_load_window();
+            open_load_window(p);
         }
 #endif
         return p;
