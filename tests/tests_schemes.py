@@ -21,8 +21,15 @@ work at all. The race that the hazard-pointer reader's fence (or, with
 hazptr_asym=1, the scanner's IPI barrier) closes is a store still in a
 store buffer, a window of nanoseconds that no hammer run hits:
 scheme-hazptr-store-buffer-2 and scheme-hazptr-asym-store-buffer-2 hold
-that store back on purpose (a debug-build hook, apic.hh) and fail with the
-fence, or the IPI barrier, removed.
+that store back on purpose (a debug-build hook in the hazard slot's word,
+ls_hazptr.cc, and apic.hh) and fail with the fence, or the IPI barrier,
+removed. The race that the reader's reload closes, a writer replacing and
+freeing the struct between the reader's load and its hazard store, is held
+open the same way (a hook in the current pointer's word):
+scheme-hazptr-reload-2 and -asym-reload-2 fail, every run, with the reload
+removed (the reader reads poison) or with a reload that returns the new
+pointer unprotected. staff/wrong (tests/check_wrong.py) keeps showing all
+of these.
 """
 
 import abi
