@@ -92,6 +92,12 @@ def problems_of(entries: list) -> list[str]:
     return problems
 
 
+def patched_files(patch: Path) -> tuple[str, ...]:
+    """The files a patch changes."""
+    return tuple(sorted(line[6:].strip() for line in patch.read_text().splitlines()
+                        if line.startswith("+++ b/")))
+
+
 def apply_patch(tree: Path, patch: Path) -> str | None:
     """Apply `patch` in the scratch tree (not a git repository: plain
     patching, relative to it); None, or why it failed."""
@@ -118,7 +124,7 @@ def try_entry(tree: Path, w, runs: int) -> dict:
     json_path = tree / "build" / "wrong-grade.json"
     json_path.unlink(missing_ok=True)
     graded = subprocess.run([sys.executable, str(tree / "tools" / "grade.py"), "--pset",
-                             str(w.pset), "--runs", str(runs), "--jobs", "1",
+                             str(w.pset), "--runs", str(runs), "--jobs", "2",
                              "--json", str(json_path)],
                             cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
     if graded.returncode != 0 or not json_path.is_file():
@@ -187,8 +193,8 @@ def main(argv: list[str]) -> int:
     say(f"wrong: {len(entries)} wrong solutions, {jobs} at a time, in scratch copies under "
         f"{SCRATCH.relative_to(REPO) if SCRATCH.is_relative_to(REPO) else SCRATCH}/")
     work: queue.Queue = queue.Queue()
-    for w in entries:
-        work.put(w)
+    for w in sorted(entries, key=lambda w: (patched_files(w.patch), w.id)):
+        work.put(w)                    # one file's entries in a row: smaller rebuilds
     results: dict[str, dict] = {}
 
     def worker(tree: Path) -> None:

@@ -108,12 +108,12 @@ PSETS: dict[int, Pset] = {
         Written("Q5", 5),                        # measured: the QS in cpu::schedule
     )),
     3: Pset("hazard pointers, measured against RCU", "psets/3-hazard-pointers.md", (
-        Graded("scheme-hazptr-sleep", 15),       # a protected struct survives a sleep
-        Graded("scheme-hazptr-store-buffer-2", 20),        # the fence: a buffered hazard is seen
+        Graded("scheme-hazptr-sleep", 10),       # a protected struct survives a sleep
+        Graded("scheme-hazptr-store-buffer-2", 30),        # the fence: a buffered hazard is seen
         Graded("scheme-hazptr-asym-store-buffer-2", 15),   # ... or the scanner's IPI barrier
-        Graded("scheme-hazptr-reload-2", 20),    # the reload: a struct freed after the load
-        Graded("ls-hammer-hazptr-2", 15),        # sys_lsread/lswrite(LS_HAZPTR)
-        Graded("ls-hammer-hazptr-4", 15),
+        Graded("scheme-hazptr-reload-2", 30),    # the reload: a struct freed after the load
+        Graded("ls-hammer-hazptr-2", 8),         # sys_lsread/lswrite(LS_HAZPTR)
+        Graded("ls-hammer-hazptr-4", 7),
     ), written=(
         Written("Q1", 10),                       # measured: the cost of a read
         Written("Q2", 5),                        # measured: readers beside a writer

@@ -58,33 +58,32 @@ wrong("p1-reader-preferring", 1, "readers ignore a waiting writer: writers starv
 wrong("p1-writer-ignores-readers", 1, "a writer enters while readers are inside",
       0.50, ["ls-hammer-rwlock-2", "ls-hammer-rwlock-4"])
 wrong("p1-read-preemptible", 1, "read sections leave preemption on: a spinning writer "
-      "can wait for a reader switched out on its own CPU", 0.30, [])
+      "waits for a reader switched out on its own CPU (a hang: TIMEOUT)",
+      0.30, ["ls-hammer-rwlock-2", "ls-hammer-rwlock-4"])
 
 # ---- pset 2: RCU ---------------------------------------------------------------
 wrong("p2-sync-fixed-sleep", 2, "synchronize_rcu sleeps 100 ms instead of waiting for a GP",
-      0.30, [])
+      0.30, ["rcu-wait-long-reader-2", "rcu-gp-idle-2"])
 wrong("p2-sync-own-cpu", 2, "synchronize_rcu waits only for its own CPU's quiescent state",
-      0.30, ["rcu-wait-reader-2"])
+      0.30, ["rcu-wait-reader-2", "rcu-wait-long-reader-2"])
 wrong("p2-read-lock-empty", 2, "read sections that do not disable preemption",
-      0.30, ["rcu-torture-2"])
+      0.30, ["rcu-torture-2", "ls-hammer-rcu-2", "rcu-misuse-sync"])
 wrong("p2-qs-at-inner-unlock", 2, "every rcu_read_unlock reports a quiescent state, "
       "even an inner one", 0.30, ["rcu-nested-2"])
 wrong("p2-cb-no-gp", 2, "call_rcu tags a callback with the current gp_seq: it runs at once",
-      0.30, ["rcu-gp-readers-2"])
-wrong("p2-cb-current-gp", 2, "call_rcu waits for the end of the GP already running",
-      0.30, [])
-wrong("p2-cb-lifo", 2, "call_rcu pushes callbacks at the front: they run out of order",
-      0.30, ["rcu-barrier-2"])
+      0.30, ["rcu-torture-2"])
 wrong("p2-last-cpu-no-end", 2, "the CPU that reports the last quiescent state does not end "
-      "the GP: everything that waits hangs", 0.50, ["rcu-wait-reader-2"])
+      "the GP: everything that waits hangs (TIMEOUT)", 0.50, ["rcu-wait-reader-2"])
 
 # ---- pset 3: hazard pointers ------------------------------------------------------
 wrong("p3-no-fence", 3, "no full fence between the hazard store and the reload",
-      0.30, [])
+      0.30, ["scheme-hazptr-store-buffer-2"])
 wrong("p3-no-reload", 3, "the hazard is published but the pointer is not loaded again",
-      0.30, [])
+      0.30, ["scheme-hazptr-reload-2"])
+wrong("p3-reload-unprotected", 3, "a reload that finds a new pointer returns it unprotected",
+      0.30, ["scheme-hazptr-reload-2"])
 wrong("p3-scan-own-cpu", 3, "scan reads only its own CPU's hazard slots",
-      0.30, ["scheme-hazptr-sleep"])
+      0.30, ["scheme-hazptr-sleep", "scheme-hazptr-store-buffer-2"])
 
 # ---- pset 4: RCU lists -------------------------------------------------------------
 wrong("p4-publish-before-link", 4, "insert links n into the list before setting n->next",
