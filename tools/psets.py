@@ -122,10 +122,11 @@ PSETS: dict[int, Pset] = {
         Written("Q5", 10),                       # hazard pointers or RCU?
     )),
     4: Pset("RCU-protected lists and the pid table", "psets/4-rcu-lists.md", (
-        Graded("rculist-api-2", 25, concurrency=False),    # add/del_rcu under a reader standing on the node
-        Graded("rculist-hash-2", 25, concurrency=False),   # lookups take no lock; remove under a reader
-        Graded("rculist-torture-2", 25),         # readers on every CPU walk while writers churn
-        Graded("rculist-torture-4", 25),
+        Graded("rculist-api-2", 20, concurrency=False),    # add/del_rcu under a reader standing on the node
+        Graded("rculist-hash-2", 20, concurrency=False),   # lookups take no lock; remove under a reader
+        Graded("rculist-publish-2", 30, concurrency=False),  # a reader at the publish finds it whole
+        Graded("rculist-torture-2", 15),         # readers on every CPU walk while writers churn
+        Graded("rculist-torture-4", 15),
     ), written=(
         Written("Q1", 5),                        # why del_rcu leaves next alone
         Written("Q2", 5),                        # stepping to a deleted successor
