@@ -45,7 +45,7 @@ def wrong(id: str, pset: int, what: str, loses: float, must_fail) -> None:
         raise ValueError(f"wrong solution {id} declared twice")
     if not (MIN_LOSS <= loses <= 1):
         raise ValueError(f"{id}: loses must lie in [{MIN_LOSS}, 1], not {loses}")
-    if isinstance(must_fail, str):  # CALIBRATING
+    if not must_fail or isinstance(must_fail, str):
         raise ValueError(f"{id}: must_fail must be a non-empty list of test names")
     CATALOGUE[id] = Wrong(id, pset, what, loses, tuple(must_fail))
 
@@ -87,10 +87,10 @@ wrong("p3-scan-own-cpu", 3, "scan reads only its own CPU's hazard slots",
 
 # ---- pset 4: RCU lists -------------------------------------------------------------
 wrong("p4-publish-before-link", 4, "insert links n into the list before setting n->next",
-      0.30, [])
+      0.30, ["rculist-publish-2"])
 wrong("p4-del-poisons-next", 4, "del_rcu clears the removed node's next",
       0.30, ["rculist-api-2"])
 wrong("p4-insert-no-prev", 4, "insert leaves the successor's prev pointing past n",
-      0.30, [])
+      0.30, ["rculist-api-2"])
 wrong("p4-key-after-publish", 4, "insert sets the key after the entry is published",
-      0.30, [])
+      0.30, ["rculist-publish-2"])
