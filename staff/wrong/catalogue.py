@@ -68,8 +68,6 @@ wrong("p2-sync-own-cpu", 2, "synchronize_rcu waits only for its own CPU's quiesc
       0.30, ["rcu-wait-reader-2", "rcu-wait-long-reader-2"])
 wrong("p2-read-lock-empty", 2, "read sections that do not disable preemption",
       0.30, ["rcu-torture-2", "ls-hammer-rcu-2", "rcu-misuse-sync"])
-wrong("p2-qs-at-inner-unlock", 2, "every rcu_read_unlock reports a quiescent state, "
-      "even an inner one", 0.30, ["rcu-nested-2"])
 wrong("p2-cb-no-gp", 2, "call_rcu tags a callback with the current gp_seq: it runs at once",
       0.30, ["rcu-torture-2"])
 wrong("p2-last-cpu-no-end", 2, "the CPU that reports the last quiescent state does not end "
