@@ -226,10 +226,14 @@ check-host:
 # check-psets (minutes; CI runs it after check): each pset's handout
 # builds, boots, keeps the earlier psets' marks and scores zero on its own,
 # the solution scores full marks, a hand-in's patch applies to its release,
-# and grading with the course's tests ignores a student's edited tests.
+# grading with the course's tests ignores a student's edited tests, and
+# every known-wrong solution of staff/wrong loses what it must
+# (tests/check_wrong.py; WRONG=id picks entries).
+WRONG ?=
 check-psets: all
 	$(Q)$(PYTHON) tests/check_handouts.py --jobs $(JOBS)
 	$(Q)$(PYTHON) tests/check_grading.py --jobs $(JOBS)
+	$(Q)$(PYTHON) tests/check_wrong.py --jobs $(JOBS) $(if $(WRONG),--only $(WRONG))
 
 # model: the spin model checker explores every interleaving of the model of
 # RCU's grace periods (model/rcu.pml, docs/model.md), and shows that each

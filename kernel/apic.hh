@@ -56,6 +56,15 @@ template <typename T>
 inline bool store_buffer_hold(std::atomic<T*>&, T*) { return false; }
 inline void store_buffer_drain() {}
 #endif
+// smp_mb(): a full memory barrier (mfence): every store this CPU made
+// before it is visible to all CPUs before any load after it runs. Code that
+// must make a store visible uses it rather than a bare
+// std::atomic_thread_fence, so that a store a self-test holds back (above)
+// is made by it too.
+inline void smp_mb() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    store_buffer_drain();
+}
 void lapic_start_ap(uint32_t apic_id, uint32_t trampoline_pa);
 // lapic_stop_ap(apic_id): an INIT IPI: that CPU stops wherever it is and
 // waits for a startup IPI (smp.cc parks a CPU that came too late).

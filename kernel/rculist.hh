@@ -90,9 +90,37 @@
 #include "rcu.hh"
 #include <atomic>
 
+struct rcu_list_node;
+
+// The moment a node is published, held open for a self-test (debug builds;
+// ktest rculist-publish): after rcu_link_window_arm(n, fn, arg), the next
+// store of n into a link runs fn(arg) right after it, on the writer's CPU,
+// as a reader that arrived just then would find the list.
+void rcu_link_window_arm(const rcu_list_node* n, void (*fn)(void*), void* arg);
+#if GRACE_DEBUG
+extern std::atomic<const rcu_list_node*> rcu_link_window_node;
+void rcu_link_window_open(const rcu_list_node* n);
+#endif
+
+// rcu_link: a link readers follow; a std::atomic whose store opens that
+// window when it stores the armed node.
+struct rcu_link : std::atomic<rcu_list_node*> {
+    using base = std::atomic<rcu_list_node*>;
+    constexpr rcu_link(rcu_list_node* p = nullptr) noexcept : base(p) {}
+    void store(rcu_list_node* p, std::memory_order order = std::memory_order_seq_cst) noexcept {
+        base::store(p, order);
+#if GRACE_DEBUG
+        if (__builtin_expect(p != nullptr
+                             && rcu_link_window_node.load(std::memory_order_relaxed) == p, 0)) {
+            rcu_link_window_open(p);
+        }
+#endif
+    }
+};
+
 // A link in an RCU list: embed one in each entry.
 struct rcu_list_node {
-    std::atomic<rcu_list_node*> next{nullptr};   // readers follow this
+    rcu_link next{nullptr};                      // readers follow this
     rcu_list_node* prev = nullptr;               // writers only
 };
 

@@ -23,6 +23,11 @@ def rcu_test(name, ktest, arg, ncpu, timeout=60, expect=(), opts=(), busted=True
 # synchronize_rcu waits for a reader spinning 50 ms in its section on
 # another CPU; nested sections protect until the outer unlock; expedited.
 rcu_test("wait-reader", "rcu-wait-reader", 50, 2, expect=[r"had left first: ok"])
+# ... however long the reader stays: a synchronize_rcu that sleeps a fixed
+# time instead of waiting for a grace period (100 ms: staff/wrong's
+# p2-sync-fixed-sleep) returns while this one is still inside.
+rcu_test("wait-long-reader", "rcu-wait-reader", 500, 2, busted=False,
+         expect=[r"\(1-deep, 500 ms\) had left first: ok"])
 rcu_test("nested", "rcu-nested", 50, 2, expect=[r"\(2-deep, 50 ms\) had left first: ok"])
 rcu_test("expedited", "rcu-expedited", 50, 2, expect=[r"had left first: ok"])
 # Grace periods with every other CPU idle (they must not hold it up, and

@@ -79,10 +79,10 @@ class Pset:
 
 PSETS: dict[int, Pset] = {
     1: Pset("a reader-writer lock and the largestruct calls under it", "psets/1-rwlock.md", (
-        Graded("lock-rwlock-shared-2", 20),      # readers share, writers exclude
-        Graded("lock-rwlock-writer-4", 20),      # a writer is not starved by readers
-        Graded("ls-hammer-rwlock-2", 30),        # sys_lsread/lswrite(LS_RWLOCK): no torn reads
-        Graded("ls-hammer-rwlock-4", 30),
+        Graded("lock-rwlock-shared-2", 40),      # readers share, writers exclude
+        Graded("lock-rwlock-writer-4", 30),      # a writer is not starved by readers
+        Graded("ls-hammer-rwlock-2", 15),        # sys_lsread/lswrite(LS_RWLOCK): no torn reads
+        Graded("ls-hammer-rwlock-4", 15),
     ), written=(
         Written("Q1", 10),                       # the lock's state; what bounds a writer's wait
         Written("Q2", 5),                        # why preemption goes off before the spin
@@ -91,13 +91,15 @@ PSETS: dict[int, Pset] = {
     2: Pset("RCU: read sections, quiescent states, synchronize_rcu, call_rcu",
             "psets/2-rcu.md", (
         Graded("rcu-wait-reader-2", 10),         # synchronize_rcu waits for a reader
+        Graded("rcu-wait-long-reader-2", 15),    # ... however long it reads (no fixed sleep)
         Graded("rcu-nested-2", 10),              # ... for the outermost of nested sections
+        Graded("rcu-gp-idle-2", 15),             # ... and not for idle CPUs
         Graded("rcu-gp-readers-2", 10),          # call_rcu frees after the readers
         Graded("rcu-barrier-2", 10),             # callbacks all run (rcu_barrier)
         Graded("rcu-misuse-sync", 5, concurrency=False),   # synchronize_rcu in a read section
-        Graded("rcu-torture-2", 20),             # rcutorture: no reader sees a freed struct
-        Graded("ls-hammer-rcu-2", 20),           # sys_lsread/lswrite(LS_RCU)
-        Graded("ls-hammer-rcu-sync-2", 15),      # ... with writers in synchronize_rcu
+        Graded("rcu-torture-2", 10),             # rcutorture: no reader sees a freed struct
+        Graded("ls-hammer-rcu-2", 10),           # sys_lsread/lswrite(LS_RCU)
+        Graded("ls-hammer-rcu-sync-2", 5),       # ... with writers in synchronize_rcu
     ), written=(
         Written("Q1", 10),                       # the full fence in rcu_note_qs
         Written("Q2", 5),                        # why rcu_barrier needs its counters
@@ -106,9 +108,12 @@ PSETS: dict[int, Pset] = {
         Written("Q5", 5),                        # measured: the QS in cpu::schedule
     )),
     3: Pset("hazard pointers, measured against RCU", "psets/3-hazard-pointers.md", (
-        Graded("scheme-hazptr-sleep", 30),       # a protected struct survives a sleep
-        Graded("ls-hammer-hazptr-2", 35),    # sys_lsread/lswrite(LS_HAZPTR)
-        Graded("ls-hammer-hazptr-4", 35),
+        Graded("scheme-hazptr-sleep", 10),       # a protected struct survives a sleep
+        Graded("scheme-hazptr-store-buffer-2", 30),        # the fence: a buffered hazard is seen
+        Graded("scheme-hazptr-asym-store-buffer-2", 15),   # ... or the scanner's IPI barrier
+        Graded("scheme-hazptr-reload-2", 30),    # the reload: a struct freed after the load
+        Graded("ls-hammer-hazptr-2", 8),         # sys_lsread/lswrite(LS_HAZPTR)
+        Graded("ls-hammer-hazptr-4", 7),
     ), written=(
         Written("Q1", 10),                       # measured: the cost of a read
         Written("Q2", 5),                        # measured: readers beside a writer
@@ -117,10 +122,11 @@ PSETS: dict[int, Pset] = {
         Written("Q5", 10),                       # hazard pointers or RCU?
     )),
     4: Pset("RCU-protected lists and the pid table", "psets/4-rcu-lists.md", (
-        Graded("rculist-api-2", 25, concurrency=False),    # add/del_rcu under a reader standing on the node
-        Graded("rculist-hash-2", 25, concurrency=False),   # lookups take no lock; remove under a reader
-        Graded("rculist-torture-2", 25),         # readers on every CPU walk while writers churn
-        Graded("rculist-torture-4", 25),
+        Graded("rculist-api-2", 20, concurrency=False),    # add/del_rcu under a reader standing on the node
+        Graded("rculist-hash-2", 20, concurrency=False),   # lookups take no lock; remove under a reader
+        Graded("rculist-publish-2", 30, concurrency=False),  # a reader at the publish finds it whole
+        Graded("rculist-torture-2", 15),         # readers on every CPU walk while writers churn
+        Graded("rculist-torture-4", 15),
     ), written=(
         Written("Q1", 5),                        # why del_rcu leaves next alone
         Written("Q2", 5),                        # stepping to a deleted successor

@@ -9,6 +9,9 @@
 //   rculist-hash  the table: every key found (collisions included), absent keys
 //                 not; lookups take no lock; an entry removed under a reader
 //                 keeps its key and its place in the chain until the grace period
+//   rculist-publish  a reader arriving right at the publishing store of an
+//                 insert (held open by a debug-build hook) finds the new node's
+//                 `next`, and a new entry's key, already set
 //
 // Both are deterministic: the "reader" and the "writer" are the same thread,
 // interleaved by hand, so a wrong step fails every run. `ktest busted:NAME`
@@ -262,4 +265,84 @@ long test_hash(long) {
 }
 KTEST("rculist-hash", test_hash, 0,
       "RCU hash table: keys found, lookups take no lock, an entry removed under a reader stays whole");
+
+// ---- the moment of the publish ----
+// A reader may arrive at any instant of an insert, the instant of the
+// publishing store included: what it finds then must be whole (the new
+// node's `next` already set, a new entry's key already its own). The
+// instant is a few instructions wide; rcu_link_window_arm holds it open:
+// right after the store that links the new node in, a reader here walks
+// the list, or reads the entry's key. Shown to fail, every run, with
+// insert_after_rcu linking the node in before setting its `next` (the
+// walk steps to NULL) and with insert setting the key after the publish
+// (the key read is 0).
+struct publish_ctl {
+    const rcu_list* list = nullptr;
+    const rcu_hash_node* hnode = nullptr;
+    bool opened = false;
+    uint64_t key_seen = 0;
+    char keys[128] = "";
+};
+
+void walk_at_publish(void* arg) {
+    auto* p = static_cast<publish_ctl*>(arg);
+    p->opened = true;
+    rcu_read_guard g;
+    if (p->list) keys_of(*p->list, p->keys, sizeof(p->keys));
+    if (p->hnode) p->key_seen = p->hnode->key;
+}
+
+long test_publish(long) {
+    checker check{"rculist-publish"};
+    rcu_list l;
+    spinlock writers{"rculist.writers"};
+    lnode* n[4];
+    for (int i = 0; i < 4; ++i) {
+        n[i] = new lnode;
+        assert(n[i]);
+        n[i]->key = i;
+    }
+    {
+        spinlock_guard w(writers);
+        l.add_tail_rcu(&n[0]->link);
+        l.add_tail_rcu(&n[2]->link);
+    }
+    publish_ctl mid, front;
+    mid.list = front.list = &l;
+    {
+        spinlock_guard w(writers);
+        rcu_link_window_arm(&n[1]->link, walk_at_publish, &mid);
+        rcu_list::insert_after_rcu(&n[0]->link, &n[1]->link);
+        rcu_link_window_arm(&n[3]->link, walk_at_publish, &front);
+        l.add_rcu(&n[3]->link);
+    }
+    check(mid.opened, "inserting node 1 stored it in no link");
+    check(!mid.opened || strcmp(mid.keys, "0 1 2") == 0, "a reader arriving as node 1 was "
+          "linked in after node 0 met \"%s\", not \"0 1 2\"", mid.keys);
+    check(front.opened, "add_rcu of node 3 stored it in no link");
+    check(!front.opened || strcmp(front.keys, "3 0 1 2") == 0, "a reader arriving as node 3 "
+          "was linked in at the front met \"%s\", not \"3 0 1 2\"", front.keys);
+    {
+        spinlock_guard w(writers);
+        for (int i = 0; i < 4; ++i) rcu_list::del_rcu(&n[i]->link);
+    }
+    synchronize_rcu();
+    for (lnode* x : n) delete x;
+
+    htable t;
+    hentry* e = new_hentry(5);
+    publish_ctl h;
+    h.hnode = &e->node;
+    rcu_link_window_arm(&e->node.link, walk_at_publish, &h);
+    t.insert(5, e);
+    check(h.opened, "insert(5) stored its entry in no link");
+    check(!h.opened || h.key_seen == 5, "a reader arriving as entry 5 was published read key "
+          "%lu, not 5", h.key_seen);
+    t.remove(e);
+    synchronize_rcu();
+    delete e;
+    return check.report();
+}
+KTEST("rculist-publish", test_publish, 0,
+      "RCU list and table: a reader arriving at the publishing store finds the new node whole");
 }

@@ -12,6 +12,10 @@
 //                          another CPU scan: the scan must still see it
 //                          (the reader's fence, or with hazptr_asym=1 the
 //                          scanner's IPI, makes it visible)
+//   hazptr-reload          writers replace the struct and scan between a
+//                          hazard-pointer reader's load of the pointer and
+//                          its hazard store: the reader must reload and
+//                          protect the new struct
 //   refcount-sleep [MS]    the same for a reader holding a reference, until
 //                          the eraser has found it old enough and re-queued
 //                          it twice
@@ -83,6 +87,8 @@ struct writer_ctl {
     std::atomic<uint64_t> writes{0};
     std::atomic<long> errors{0};
     std::atomic<bool> writing{false};        // a write is in progress
+    std::atomic<bool> held{false};           // set: start no new write
+    bool numbered = false;                   // each write's first word: its number
     std::atomic<uint64_t> write_ns_max{0}, write_ns_total{0};
     uint64_t pause_ms = 0;                   // sleep between writes
     // Optional: how far `progress` (readers' sections) moved during the
@@ -96,11 +102,24 @@ void writer_fn(void* arg) {
     auto* w = static_cast<writer_ctl*>(arg);
     int k = 1;
     while (!w->stop.load(std::memory_order_relaxed)) {
-        k = k % (NPAT - 1) + 1;              // patterns 1..NPAT-1
         w->writing.store(true);
+        if (w->held.load()) {                // (seq_cst both sides: see hold_writer)
+            w->writing.store(false);
+            cpu_relax();
+            continue;
+        }
+        k = k % (NPAT - 1) + 1;              // patterns 1..NPAT-1
         uint64_t p0 = w->progress ? w->progress->load() : 0;
         uint64_t t0 = clock_ns();
-        if (w->scheme->write(patterns[k], LS_SIZE) != 0) w->errors.fetch_add(1);
+        const char* data = patterns[k];
+        if (w->numbered) {                   // (one numbered writer at a time)
+            static char numbered_data[LS_SIZE];
+            memcpy(numbered_data, patterns[k], LS_SIZE);
+            uint64_t n = w->writes.load() + 1;
+            memcpy(numbered_data, &n, sizeof(n));
+            data = numbered_data;
+        }
+        if (w->scheme->write(data, LS_SIZE) != 0) w->errors.fetch_add(1);
         uint64_t dt = clock_ns() - t0;
         uint64_t p1 = w->progress ? w->progress->load() : 0;
         w->writing.store(false);
@@ -261,6 +280,129 @@ long test_store_buffer(long) {
 }
 KTEST("hazptr-store-buffer", test_store_buffer, 0,
       "a hazard store held in the store buffer until a barrier: scans must still see it");
+
+// ---- hazptr-reload ----
+// A reader loads the current pointer, then publishes it as its hazard; a
+// writer may replace the struct and scan in between, before the hazard is
+// visible, and free it. Only the reload after the fence can tell: it sees
+// the new pointer, and the reader protects that one instead. The window is
+// a few instructions wide; here it is held open every time (the scheme's
+// arm_load_window): right after the reader's first load of the pointer, on
+// CPU 0 with preemption off, it waits until the writer on CPU 1 has
+// replaced that struct and a scan has freed it (its bytes are poison), and
+// then holds the writer, so that no new write reuses the memory, until the
+// reader has read. The reader must read an intact struct and keep it while
+// the writer goes on, until scans have found and kept it twice; every
+// write is numbered (its first word), so a struct freed and its memory
+// reused for a later write is told from the one the reader read. Shown to
+// fail with the reload removed from protect() (the reader reads the freed
+// struct: its checksum is poison) and with a reload that returns the new
+// pointer without publishing it (a later scan frees it under the reader:
+// its checksum changes).
+struct reload_ctl {
+    writer_ctl* writers;
+    const std::atomic<uint64_t>* kept;
+    size_t ls_offset = 0;                    // of the largestruct in the scheme's node
+    uint64_t before = 0, after = 0, kept_seen = 0, window_writes = 0;
+    bool window_opened = false, freed_in_window = false;
+};
+
+bool is_poisoned(const void* p) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < 64; ++i) if (b[i] != POISON_BYTE) return false;
+    return true;
+}
+
+// hold_writer(w): stop the writer between two writes.
+void hold_writer(writer_ctl* w) {
+    w->held.store(true);
+    while (w->writing.load()) cpu_relax();
+}
+
+void wait_until_freed(void* arg, const void* loaded) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    r->window_opened = true;
+    // The middle of the struct: the allocator keeps nothing there.
+    const void* middle = static_cast<const char*>(loaded) + r->ls_offset + LS_SIZE / 2;
+    uint64_t w0 = r->writers->writes.load(), give_up = clock_ns() + 5000000000UL;
+    while (clock_ns() < give_up) {
+        if (is_poisoned(middle)) {
+            hold_writer(r->writers);
+            if (is_poisoned(middle)) {       // freed, and no write can reuse it now
+                r->freed_in_window = true;
+                break;
+            }
+            r->writers->held.store(false);   // reused already: wait for the next free
+        }
+        cpu_relax();
+    }
+    r->window_writes = r->writers->writes.load() - w0;
+}
+
+void keep_until_scanned(void* arg) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    r->writers->held.store(false);
+    uint64_t k0 = r->kept->load(), w0 = r->writers->writes.load();
+    uint64_t give_up = clock_ns() + 5000000000UL;
+    while (r->kept->load() - k0 < 2 && r->writers->writes.load() - w0 < 2000
+           && clock_ns() < give_up) {
+        cpu_relax();
+    }
+    r->kept_seen = r->kept->load() - k0;
+}
+
+void reload_reader_fn(void* arg) {
+    auto* r = static_cast<reload_ctl*>(arg);
+    const ls_scheme* s = r->writers->scheme;
+    {
+        preempt_guard g;
+        s->arm_load_window(this_cpu()->index, wait_until_freed, r);
+        s->held_read(LS_SIZE, keep_until_scanned, r, &r->before, &r->after);
+    }
+    proc_exit(0);
+}
+
+long test_reload(long) {
+    make_patterns();
+    const ls_scheme* s = ls_find(LS_HAZPTR);
+    if (ncpu < 2 || !scheme_for("hazptr-reload", LS_HAZPTR, false, "kept_for_reader",
+                                s ? s->kept_for_reader : nullptr)) {
+        return -EINVAL;
+    }
+    if (!s->arm_load_window) {
+        log_printf("ktest hazptr-reload: no arm_load_window for scheme hazptr (kernel/ls/ls.hh)");
+        return -EINVAL;
+    }
+    if (s->write(patterns[0], LS_SIZE) != 0) return -EINVAL;
+    writer_ctl w;
+    w.scheme = s;
+    w.numbered = true;
+    reload_ctl r;
+    r.writers = &w;
+    r.kept = s->kept_for_reader;
+    r.ls_offset = s->current.offset;
+    proc* writer = kthread_spawn_on(1, "ls-writer", writer_fn, &w);
+    proc* reader = kthread_spawn_on(0, "reload-reader", reload_reader_fn, &r);
+    kthread_join(reader);
+    w.stop.store(true);
+    kthread_join(writer);
+    bool intact = r.before == r.after && r.before != poison_sum;   // numbered: no pattern sum
+    bool ok = r.window_opened && r.freed_in_window && intact && r.kept_seen >= 2
+              && w.errors.load() == 0;
+    log_printf("ktest hazptr-reload (%s): between the reader's load and its hazard, %lu writes "
+               "on cpu1 %s; scans kept the struct %lu times; checksum %#lx before, %#lx after%s: %s",
+               kopts.hazptr_asym ? "asymmetric" : "symmetric", r.window_writes,
+               !r.window_opened ? "(the reader never loaded the pointer)"
+               : r.freed_in_window ? "freed the struct it loaded" : "(never freed it)",
+               r.kept_seen,
+               r.before, r.after,
+               r.before == poison_sum || r.after == poison_sum ? " (POISON: freed under the reader)"
+                                                                : "",
+               ok ? "ok" : "FAILED");
+    return ok ? 0 : -1;
+}
+KTEST("hazptr-reload", test_reload, 0,
+      "writers replace and scan between a reader's load and its hazard: the reload must see it");
 
 // ---- diffref-stress ----
 struct stress_ctl {

@@ -92,6 +92,11 @@ struct ls_scheme {
     // Counts each time reclamation found a removed struct that a reader
     // still held, and kept it.
     const std::atomic<uint64_t>* kept_for_reader = nullptr;
+    // arm_load_window(cpu, fn, arg) (debug builds): the next load of the
+    // current pointer on CPU `cpu` runs fn(arg, node) before it returns
+    // (node: the pointer it loaded), as if the reader were held up right
+    // after that load.
+    void (*arm_load_window)(int cpu, void (*fn)(void*, const void*), void* arg) = nullptr;
     // settle(): reclaim everything the scheme has deferred, now; with no
     // reader running, `waiting` is 0 afterwards.
     void (*settle)() = nullptr;

@@ -104,14 +104,80 @@ struct node {
     ~node() { waiting.fetch_sub(1, std::memory_order_relaxed); }
 };
 
+// The self-tests' hooks (debug builds; kernel/ktest/ktest_schemes.cc) sit
+// in the two words every reader uses, so that they see any protect():
+//  - hazard_word: a hazard store may be held back as if in this CPU's
+//    store buffer until the CPU's next full barrier, smp_mb() or an IPI
+//    (store_buffer_hold, apic.hh; ktest hazptr-store-buffer);
+//  - current_word: a reader's load of the current pointer may be held
+//    open, on the CPU a test arms, while writers on another CPU replace
+//    the struct it returned and scan (ktest hazptr-reload).
+// Both behave as the std::atomic they wrap otherwise.
+std::atomic<int> load_window_cpu{-1};      // the armed CPU, -1: none
+void (*load_window_fn)(void*, const void*) = nullptr;
+void* load_window_arg = nullptr;
+
+// open_load_window(p): on the armed CPU, disarm and run the test's function
+// on the node pointer p that was just loaded.
+[[maybe_unused]] void open_load_window(const void* p) {
+    int armed = this_cpu_index();
+    if (load_window_cpu.compare_exchange_strong(armed, -1)) load_window_fn(load_window_arg, p);
+}
+
+// arm_load_window(cpu, fn, arg): the next load of the current pointer on
+// `cpu` runs fn(arg, loaded) before it returns (the registry's hook).
+void arm_load_window(int cpu, void (*fn)(void*, const void*), void* arg) {
+    load_window_fn = fn;
+    load_window_arg = arg;
+    load_window_cpu.store(cpu);
+}
+
+struct hazard_word {
+    std::atomic<const node*> word{nullptr};
+    // A seq_cst store is a locked instruction on x86: it drains the buffer.
+    void store(const node* p, std::memory_order order = std::memory_order_seq_cst) {
+        if (order == std::memory_order_seq_cst) {
+            store_buffer_drain();
+            word.store(p, order);
+        } else if (!store_buffer_hold(word, p)) {
+            word.store(p, order);
+        }
+    }
+    const node* exchange(const node* p, std::memory_order order = std::memory_order_seq_cst) {
+        store_buffer_drain();
+        return word.exchange(p, order);
+    }
+    const node* load(std::memory_order order = std::memory_order_seq_cst) const {
+        return word.load(order);
+    }
+};
+
+struct current_word {
+    std::atomic<node*> word{nullptr};
+    node* load(std::memory_order order = std::memory_order_seq_cst) const {
+        node* p = word.load(order);
+#if GRACE_DEBUG
+        if (__builtin_expect(load_window_cpu.load(std::memory_order_relaxed) >= 0, 0)) {
+            open_load_window(p);
+        }
+#endif
+        return p;
+    }
+    operator node*() const { return load(); }
+    void store(node* p, std::memory_order order = std::memory_order_seq_cst) { word.store(p, order); }
+    node* exchange(node* p, std::memory_order order = std::memory_order_seq_cst) {
+        return word.exchange(p, order);
+    }
+};
+
 // One slot per cache line: readers on different CPUs write different lines.
 struct alignas(64) hazard_slot {
-    std::atomic<const node*> hazard{nullptr};   // what the owner protects
+    hazard_word hazard;                         // what the owner protects
     std::atomic<bool> owned{false};             // claimed by a reader
 };
 hazard_slot slots[NSLOTS];
 
-std::atomic<node*> current_ls{nullptr};
+current_word current_ls;
 spinlock writers{"ls.writers"};       // serializes writers: copy + publish
 spinlock retire_lock{"ls.inner"};     // guards `retired` and `nretired`
 node* retired = nullptr;
@@ -154,15 +220,11 @@ public:
         // BEGIN PSET 3 SOLUTION: publish a hazard on the current struct, then make sure it is still current
         const node* p = current_ls.load(std::memory_order_acquire);
         for (;;) {
-            // (store_buffer_hold: a self-test may hold the store back; apic.hh)
-            if (!store_buffer_hold(slot_.hazard, p)) {
-                slot_.hazard.store(p, std::memory_order_relaxed);
-            }
+            slot_.hazard.store(p, std::memory_order_relaxed);
             if (kopts.hazptr_asym) {
                 std::atomic_signal_fence(std::memory_order_seq_cst);
             } else {
-                std::atomic_thread_fence(std::memory_order_seq_cst);
-                store_buffer_drain();   // what the fence does to a held store
+                smp_mb();
             }
             const node* q = current_ls.load(std::memory_order_acquire);
             if (q == p) return p;
@@ -307,6 +369,7 @@ constexpr ls_scheme scheme = {
     .held_read = held_read,
     .held_read_may_sleep = true,
     .kept_for_reader = &kept,
+    .arm_load_window = arm_load_window,
     .settle = drain,            // with no reader, frees every retired struct
 };
 LS_SCHEME(scheme);
