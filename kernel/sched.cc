@@ -309,14 +309,9 @@ void sched_tick() {
     }
 }
 
-// BEGIN PSET 5 BUG: idle-callbacks
 // idle_loop(): what a CPU runs when no task wants it. It runs RCU
 // callbacks, takes work from busy CPUs, and otherwise halts until an
 // interrupt. While halted it is in an RCU "extended quiescent state".
-// STUB: // idle_loop(): what a CPU runs when no task wants it. It takes work
-// STUB: // from busy CPUs, and otherwise halts until an interrupt. While halted
-// STUB: // it is in an RCU "extended quiescent state".
-// END PSET 5 BUG
 void idle_loop() {
     cpu* c = this_cpu();
     while (true) {
@@ -335,11 +330,12 @@ void idle_loop() {
         rcu_note_qs_from(qs_from::idle);
         // BEGIN PSET 5 BUG: idle-callbacks
         if (rcu_cpu_has_work()) {
+        // STUB: if (rcu_cpu_has_work() && rcu_gp_waits_for(c->index)) {
+        // END PSET 5 BUG
             sti();
             rcu_do_callbacks();
             continue;
         }
-        // END PSET 5 BUG
         c->in_idle = true;
         rcu_idle_enter();
         asm volatile("sti; hlt" ::: "memory");

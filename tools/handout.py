@@ -182,6 +182,16 @@ def choose(pset: int, earlier: str, seed: int | None,
     return "staff", planted[seed].name
 
 
+def variants(pset: int, root: Path = REPO) -> list[tuple[str, int | None]]:
+    """Every (earlier, seed) that `pset` may be released with: both ways
+    for an ordinary pset, each seed for a debugging pset. The checks of
+    every handout (tests/check_leaks.py, tests/check_names.py) walk these."""
+    planted = debugging(pset, root)
+    if planted is None:
+        return [(earlier, None) for earlier in EARLIER_CHOICES]
+    return [("staff", seed) for seed in sorted(planted)]
+
+
 def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER,
           planted: str | None = None) -> str:
     """`text` (the file `path`) as the handout of `pset` (with bug `planted`) has it."""
@@ -316,8 +326,9 @@ def main(argv: list[str]) -> int:
         print(f"handout.py: {err}", file=sys.stderr)
         return 1
     seeded = f"; seed {ns.seed}" if ns.seed is not None else ""
+    earlier = "staff" if ns.seed is not None else ns.earlier   # choose() accepted the seed
     print(f"handout for pset {ns.pset} ({psets.PSETS[ns.pset].title}): {outdir} "
-          f"({stubbed} regions stubbed; earlier psets: {ns.earlier}{seeded})")
+          f"({stubbed} regions stubbed; earlier psets: {earlier}{seeded})")
     return 0
 
 
