@@ -311,7 +311,10 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
 
 bool rcu_cpu_has_work() {
     rcu_head* h = this_cpu()->rcu.cb_head;
+    // BEGIN PSET 5 BUG: cb-ready
     return h && gp_done(h->gp_needed);
+    // STUB: return h && rcu_state.gp_seq.load(std::memory_order_acquire) > h->gp_needed;
+    // END PSET 5 BUG
 }
 
 void rcu_do_callbacks() {

@@ -328,10 +328,7 @@ void idle_loop() {
             continue;
         }
         rcu_note_qs_from(qs_from::idle);
-        // BEGIN PSET 5 BUG: idle-callbacks
         if (rcu_cpu_has_work()) {
-        // STUB: if (rcu_cpu_has_work() && rcu_gp_waits_for(c->index)) {
-        // END PSET 5 BUG
             sti();
             rcu_do_callbacks();
             continue;
