@@ -256,6 +256,7 @@ $(BUILD)/test_lib: lib/test_lib.cc lib/printf.cc lib/checksum.cc lib/printf.hh l
 #                                    the staff tree dir instead of these
 #   make submit [PSET=N]             build/submit/pset-N.tar.gz to hand in
 #   make handout PSET=N [HANDOUT=dir | HANDOUT_REPO=dir] [EARLIER=student|staff]
+#                                    [SEED=n: pset 5, which planted bug]
 #                                    the student tree, or a release commit
 PSET ?=
 RUNS ?=
@@ -277,7 +278,7 @@ submit:
 
 handout:
 	@test -n "$(PSET)" || { echo "usage: make handout PSET=N [HANDOUT=dir | HANDOUT_REPO=dir] [EARLIER=student|staff]   (staff/README.md)"; exit 2; }
-	$(Q)$(if $(HANDOUT_REPO),$(PYTHON) tools/release.py $(PSET) $(HANDOUT_REPO),$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))) $(if $(EARLIER),--earlier $(EARLIER))
+	$(Q)$(if $(HANDOUT_REPO),$(PYTHON) tools/release.py $(PSET) $(HANDOUT_REPO),$(PYTHON) tools/handout.py $(PSET) $(or $(HANDOUT),$(BUILD)/handout-pset$(PSET))) $(if $(EARLIER),--earlier $(EARLIER)) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(BUILD) compile_commands.json

@@ -84,7 +84,10 @@ static int ps_state(const proc* p) {
 }
 
 int proc_info(int pid, procinfo* out) {
+    // BEGIN PSET 5 BUG: procinfo-unlock
     rcu_read_guard g;
+    // STUB: rcu_read_lock();
+    // END PSET 5 BUG
     const proc* p = pid_lookup(pid);
     if (!p) return -ESRCH;
     out->pid = p->pid;
@@ -93,6 +96,9 @@ int proc_info(int pid, procinfo* out) {
     out->state = ps_state(p);
     out->cpu = p->last_cpu.load(std::memory_order_relaxed);
     proc_copy_name(p, out->name);
+    // BEGIN PSET 5 BUG: procinfo-unlock
+    // STUB: rcu_read_unlock();
+    // END PSET 5 BUG
     return 0;
 }
 

@@ -224,9 +224,12 @@ void rcu_note_qs() {
 
 void rcu_tick(bool quiescent) {
     cpu* c = this_cpu();
+    // BEGIN PSET 5 BUG: tick-qs
     if (quiescent) {
         rcu_note_qs_from(qs_from::tick);
     } else if (rcu_state.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index)) {
+    // STUB: if (!quiescent && (rcu_state.qs_pending.load(std::memory_order_relaxed) & (uint64_t(1) << c->index))) {
+    // END PSET 5 BUG
         c->need_resched = 1;          // the outermost rcu_read_unlock will schedule
     }
     stall_check();
@@ -308,7 +311,10 @@ void call_rcu(rcu_head* head, void (*fn)(rcu_head*)) {
 
 bool rcu_cpu_has_work() {
     rcu_head* h = this_cpu()->rcu.cb_head;
+    // BEGIN PSET 5 BUG: cb-ready
     return h && gp_done(h->gp_needed);
+    // STUB: return h && rcu_state.gp_seq.load(std::memory_order_acquire) > h->gp_needed;
+    // END PSET 5 BUG
 }
 
 void rcu_do_callbacks() {

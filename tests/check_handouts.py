@@ -8,12 +8,18 @@
     reason and console evidence for every lost test. (A handout that keeps
     the student's own code has the stubs of every pset: its code is the
     pset-1 handout's.)
+  - for a debugging pset (tools/bugs.py), the handout of EVERY seed builds,
+    boots, shows its bug's symptom under the registry's program (a stall
+    report, a leak), and scores zero on the pset; the solution tree, where
+    no bug is planted, scored full marks above. (Earlier psets are not
+    graded there: a planted bug may break their tests too.)
 
-    python3 tests/check_handouts.py [--skip-full] [--jobs J]
+    python3 tests/check_handouts.py [--skip-full] [--pset N ...] [--jobs J]
 
 Each run here is a single run per test (`grade.py --runs 1`); `make grade`
 runs concurrency tests psets.RUNS times. --skip-full leaves out the grading
-of the solution tree (when a `make check` just ran the same tests).
+of the solution tree (when a `make check` just ran the same tests);
+--pset N checks only the handouts of pset N.
 Handouts go to $GRACE_BUILD/handouts/pset-N.
 Exit status 0 when everything holds, 1 otherwise.
 """
@@ -47,11 +53,12 @@ CLEAN_ENV = {k: v for k, v in os.environ.items()
                           "TESTS", "STRESS", "GRADE_JSON", "MAKEOVERRIDES")}
 
 
-def grade(tree: Path, upto: int, jobs: int, json_path: Path) -> dict | str:
-    """Grade the psets up to `upto` in `tree` once per test; results or an error."""
+def grade(tree: Path, upto: int, jobs: int, json_path: Path, only: bool = False) -> dict | str:
+    """Grade the psets up to `upto` (`only`: pset `upto` alone) in `tree`
+    once per test; results or an error."""
     cmd = [sys.executable, str(tree / "tools" / "grade.py"), "--runs", "1", "--jobs", str(jobs),
            "--json", str(json_path)]
-    for n in sorted(k for k in psets.PSETS if k <= upto):
+    for n in sorted(k for k in psets.PSETS if k == upto or (k < upto and not only)):
         cmd += ["--pset", str(n)]
     proc = subprocess.run(cmd, cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
     if proc.returncode != 0 or not json_path.is_file():
@@ -106,11 +113,59 @@ def summary(results: dict) -> str:
     return ", ".join(f"pset {n} {e['score']}/{e['total']}" for n, e in results["psets"].items())
 
 
+def run(tree: Path, prog: str, args: tuple[str, ...], ncpu: int) -> subprocess.CompletedProcess:
+    """Boot the handout `tree` with program `prog` as process 1."""
+    return subprocess.run([sys.executable, str(tree / "tools" / "qemu.py"), "--ncpu", str(ncpu),
+                           "--timeout", "60", "--", prog, *args],
+                          cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
+
+
+def check_handout(n: int, seed: int | None, out_root: Path, jobs: int) -> list[str]:
+    """Build, boot and grade the handout of pset `n` (with the bug of
+    `seed`, for a debugging pset) that ships the staff's earlier psets;
+    what is wrong with it."""
+    start = time.time()
+    label = f"handout {n}" + (f" seed {seed}" if seed is not None else "")
+    tree = out_root / (f"pset-{n}" + (f"-seed{seed}" if seed is not None else ""))
+    made = subprocess.run([sys.executable, str(REPO / "tools/handout.py"), str(n), str(tree),
+                           "--earlier", "staff", *(["--seed", str(seed)] if seed is not None
+                                                   else [])], capture_output=True, text=True)
+    if made.returncode != 0:
+        return [f"{label}: handout.py failed:\n{made.stdout}{made.stderr}"]
+    seed_build(tree)
+    built = subprocess.run(["make", "-C", str(tree), f"-j{max(jobs, 2)}", "-s", "all"],
+                           env=CLEAN_ENV, capture_output=True, text=True)
+    if built.returncode != 0:
+        return [f"{label}: does not build:\n{built.stdout[-3000:]}{built.stderr[-3000:]}"]
+    booted = run(tree, "hello", (), 2)
+    if booted.returncode != 0:
+        return [f"{label}: does not boot (`hello` exited {booted.returncode}):\n"
+                f"{booted.stdout[-2000:]}"]
+    shown = ""
+    if seed is not None:
+        bug = handout.debugging(n)[seed]
+        shown = run(tree, bug.prog, bug.args, bug.ncpu).stdout.replace("\r\n", "\n")
+        if not bug.symptom.search(shown):
+            return [f"{label}: `{bug.prog}` on {bug.ncpu} CPUs does not show bug {bug.name}'s "
+                    f"symptom /{bug.symptom.pattern}/:\n{shown[-2000:]}"]
+        shown = f", {bug.name} shown by {bug.prog}"
+    results = grade(tree, n, jobs, tree / "grade.json", only=seed is not None)
+    if isinstance(results, str):
+        return [f"{label}: {results}"]
+    full = set() if seed is not None else {k for k in psets.PSETS if k < n}
+    problems = judge(results, full, {n})
+    print(f"psets: {label} builds and boots{shown}: {summary(results)} "
+          f"({time.time() - start:.0f}s){'' if not problems else ' -- WRONG'}", flush=True)
+    return [f"{label}: {p}" for p in problems]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="check_handouts.py")
     parser.add_argument("--skip-full", action="store_true",
                         help="do not grade the solution tree")
     parser.add_argument("--jobs", "-j", type=int, default=2)
+    parser.add_argument("--pset", type=int, action="append", choices=sorted(psets.PSETS),
+                        help="only this pset's handouts (repeatable)")
     ns = parser.parse_args(argv)
     if not handout.is_checkout():
         print("psets: not a git checkout (a handout): handout check skipped")
@@ -138,43 +193,22 @@ def main(argv: list[str]) -> int:
             print(f"psets: solution tree: {summary(results)} ({time.time() - start:.0f}s)"
                   f"{'' if not problems else ' -- NOT full marks'}", flush=True)
 
-    for n in sorted(psets.PSETS):
-        start = time.time()
-        tree = out_root / f"pset-{n}"
-        made = subprocess.run([sys.executable, str(REPO / "tools/handout.py"), str(n), str(tree),
-                               "--earlier", "staff"], capture_output=True, text=True)
-        if made.returncode != 0:
-            failures.append(f"handout {n}: handout.py failed:\n{made.stdout}{made.stderr}")
+    for n in sorted(ns.pset or psets.PSETS):
+        try:
+            ways = [(e, s) for e, s in handout.variants(n) if e == "staff"]
+        except handout.HandoutError as err:
+            failures.append(f"handout {n}: {err}")
             continue
-        seed_build(tree)
-        built = subprocess.run(["make", "-C", str(tree), f"-j{max(ns.jobs, 2)}", "-s", "all"],
-                               env=CLEAN_ENV, capture_output=True, text=True)
-        if built.returncode != 0:
-            failures.append(f"handout {n}: does not build:\n{built.stdout[-3000:]}"
-                            f"{built.stderr[-3000:]}")
-            continue
-        booted = subprocess.run([sys.executable, str(tree / "tools" / "qemu.py"), "--ncpu", "2",
-                                 "--timeout", "60", "--", "hello"],
-                                cwd=tree, env=CLEAN_ENV, capture_output=True, text=True)
-        if booted.returncode != 0:
-            failures.append(f"handout {n}: does not boot (`hello` exited {booted.returncode}):\n"
-                            f"{booted.stdout[-2000:]}")
-            continue
-        results = grade(tree, n, ns.jobs, tree / "grade.json")
-        if isinstance(results, str):
-            failures.append(f"handout {n}: {results}")
-            continue
-        problems = judge(results, {k for k in psets.PSETS if k < n}, {n})
-        failures += [f"handout {n}: {p}" for p in problems]
-        print(f"psets: handout {n} builds and boots: {summary(results)} "
-              f"({time.time() - start:.0f}s){'' if not problems else ' -- WRONG'}", flush=True)
+        for _, seed in ways:
+            failures += check_handout(n, seed, out_root, ns.jobs)
 
     if failures:
         print("psets: FAILED")
         for f in failures:
             print("  " + f.replace("\n", "\n    "))
         return 1
-    print("psets: every handout builds, keeps earlier psets' marks and scores zero on its own")
+    print("psets: every handout builds, keeps earlier psets' marks and scores zero on its own; "
+          "every planted bug shows its symptom")
     return 0
 
 

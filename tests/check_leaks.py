@@ -236,22 +236,32 @@ def main(argv: list[str]) -> int:
         return 0
     outside = Outside(found, texts)
     failed = False
+    checked = 0
     for n in sorted(psets.PSETS):
-        for earlier in handout.EARLIER_CHOICES:
+        try:
+            ways = handout.variants(n)
+        except handout.HandoutError as err:
+            print(f"leaks: handout {n}: {err}")
+            failed = True
+            continue
+        for earlier, seed in ways:
+            label = f"earlier psets: {earlier}" + (f", seed {seed}" if seed is not None else "")
+            checked += 1
             try:
-                files = handout.texts(n, earlier)
+                files = handout.texts(n, earlier, seed=seed)
+                earlier, planted = handout.choose(n, earlier, seed)
             except (handout.MarkerError, handout.HandoutError) as err:
-                print(f"leaks: handout {n} ({earlier}): {err}")
+                print(f"leaks: handout {n} ({label}): {err}")
                 failed = True
                 continue
             if ns.keep:
-                handout.write_handout(n, qemu.BUILD_DIR / "leak-check" / f"pset-{n}-{earlier}",
-                                      earlier)
-            chosen = [r for r in found if not handout.keeps_solution(r, n, earlier)]
+                name = f"pset-{n}-{earlier}" + (f"-seed{seed}" if seed is not None else "")
+                handout.write_handout(n, qemu.BUILD_DIR / "leak-check" / name, earlier, seed=seed)
+            chosen = [r for r in found if not handout.keeps_solution(r, n, earlier, planted)]
             leaks = leaks_in(files, secrets(chosen, outside))
             if leaks:
                 failed = True
-                print(f"leaks: handout {n} (earlier psets: {earlier}): {len(leaks)} leaks:")
+                print(f"leaks: handout {n} ({label}): {len(leaks)} leaks:")
                 for leak in leaks[:SHOWN_PER_HANDOUT]:
                     print(f"  {leak}")
                 if len(leaks) > SHOWN_PER_HANDOUT:
@@ -259,8 +269,8 @@ def main(argv: list[str]) -> int:
     if failed:
         print("leaks: FAILED")
         return 1
-    print(f"leaks: {len(psets.PSETS)} psets x {len(handout.EARLIER_CHOICES)} ways to release: "
-          f"no handout holds an answer it must not ({len(found)} regions)")
+    print(f"leaks: {checked} handouts ({len(psets.PSETS)} psets, each way to release and each "
+          f"seed): no handout holds an answer it must not ({len(found)} regions)")
     return 0
 
 

@@ -317,10 +317,12 @@ def main(argv: list[str]) -> int:
     handouts = 0
     if marked:
         for n in sorted(psets.PSETS):
-            for earlier in handout.EARLIER_CHOICES:
-                texts = handout.texts(n, earlier)
+            for earlier, seed in handout.variants(n):
+                texts = handout.texts(n, earlier, seed=seed)
                 later = set(handout.shipped_files()) - set(texts)
-                problems += check_tree(Tree(texts, tests, later), f"handout {n} ({earlier})")
+                seeded = f", seed {seed}" if seed is not None else ""
+                problems += check_tree(Tree(texts, tests, later),
+                                       f"handout {n} ({earlier}{seeded})")
                 handouts += 1
     if problems:
         print("names: FAILED: names the text mentions that the tree does not have:")

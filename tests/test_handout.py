@@ -133,7 +133,8 @@ class StripTest(unittest.TestCase):
     def test_the_tree_has_regions_for_every_pset(self):
         if not handout.is_checkout():
             self.skipTest("not a git checkout: a handout")
-        found = {r.pset for rs in handout.scan_all().values() for r in rs if r.kind == "SOLUTION"}
+        found = {r.pset for rs in handout.scan_all().values() for r in rs
+                 if r.kind in ("SOLUTION", "BUG")}
         if not found:
             self.skipTest("a student handout: no solution regions")
         self.assertEqual(found, set(handout.psets.PSETS))
@@ -184,6 +185,108 @@ class TreeTest(unittest.TestCase):
         with self.assertRaises(handout.HandoutError) as caught:
             handout.plan(1, "student", self.root)
         self.assertIn("NOTES", str(caught.exception))
+
+
+BUGGY = """int tick() {
+    // BEGIN PSET 5 BUG: one
+    return report_quiescent_state();
+    // STUB: return 0;
+    // END PSET 5 BUG
+}
+int idle() {
+    // BEGIN PSET 5 BUG: two
+    run_ready_callbacks_here();
+    // END PSET 5 BUG
+    return 0;
+}
+"""
+
+REGISTRY = """# bugs
+
+| seed | bug | site | shown by | symptom |
+| --- | --- | --- | --- | --- |
+| 0 | `one` | tick | `make run-gpstuck NCPU=2` | `stalled` |
+| 1 | `two` | idle | `make run-gpstuck NCPU=2 ARGS="100"` | `pending` |
+"""
+
+
+class BugTest(unittest.TestCase):
+    """A debugging pset: BUG regions, the registry, seeds, and the leak
+    check of a planted bug's fix (tests/check_leaks.py)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = Path(self.tmp.name)
+        files = {"kernel/a.cc": SOURCE, "kernel/b.cc": BUGGY, "psets/README.md": "psets\n",
+                 "staff/5-stuck-gp-bugs.md": REGISTRY}
+        for rel, text in files.items():
+            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / rel).write_text(text)
+        subprocess.run(["git", "init", "-q"], cwd=self.root, check=True)
+        subprocess.run(["git", "add", "."], cwd=self.root, check=True)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_the_seed_plants_its_bug_and_only_it(self):
+        out = handout.plan(5, "student", self.root, seed=0)[Path("kernel/b.cc")]
+        self.assertNotIn("report_quiescent_state", out)
+        self.assertIn("    return 0;\n}\nint idle", out)            # the bug, no TODO line
+        self.assertIn("run_ready_callbacks_here();", out)          # the other seed's site
+        self.assertNotIn("BEGIN", out)
+        out = handout.plan(5, "student", self.root, seed=1)[Path("kernel/b.cc")]
+        self.assertIn("report_quiescent_state", out)
+        self.assertNotIn("run_ready_callbacks_here", out)
+
+    def test_a_debugging_pset_runs_on_the_staff_solutions(self):
+        out = handout.plan(5, "student", self.root, seed=0)[Path("kernel/a.cc")]
+        self.assertIn("return 1;", out)
+        self.assertIn("return 2;", out)
+
+    def test_other_psets_keep_the_correct_code(self):
+        out = handout.plan(1, "student", self.root)[Path("kernel/b.cc")]
+        self.assertIn("report_quiescent_state", out)
+        self.assertIn("run_ready_callbacks_here", out)
+
+    def test_seeds_are_required_where_bugs_are_planted_only(self):
+        with self.assertRaises(handout.HandoutError):
+            handout.plan(5, "staff", self.root)
+        with self.assertRaises(handout.HandoutError):
+            handout.plan(5, "staff", self.root, seed=2)
+        with self.assertRaises(handout.HandoutError):
+            handout.plan(1, "staff", self.root, seed=0)
+        self.assertEqual(handout.variants(5, self.root), [("staff", 0), ("staff", 1)])
+
+    def test_registry_and_regions_agree(self):
+        bugs = handout.debugging(5, self.root)
+        self.assertEqual((bugs[1].name, bugs[1].prog, bugs[1].args, bugs[1].ncpu),
+                         ("two", "gpstuck", ("100",), 2))
+        (self.root / "staff/5-stuck-gp-bugs.md").write_text(REGISTRY.replace("`two`", "`three`"))
+        with self.assertRaises(handout.HandoutError) as caught:
+            handout.plan(1, "student", self.root)
+        self.assertIn("two", str(caught.exception))
+
+    def test_the_leak_check_finds_the_fix_of_the_planted_bug(self):
+        import check_leaks
+        texts = {Path("kernel/b.cc"): BUGGY,
+                 Path("docs/x.md"): "Hint: `return report_quiescent_state();`\n"}
+        found = markers.regions(Path("kernel/b.cc"), BUGGY, psets.PSETS)
+        outside = check_leaks.Outside(found, texts)
+        for seed, bug, leaked in ((0, "one", True), (1, "two", False)):
+            chosen = [r for r in found if not handout.keeps_solution(r, 5, "staff", bug)]
+            self.assertEqual([r.what for r in chosen], [bug])
+            files = {rel: handout.strip(rel, text, 5, "staff", bug) if rel.suffix == ".cc"
+                     else text for rel, text in texts.items()}
+            leaks = check_leaks.leaks_in(files, check_leaks.secrets(chosen, outside))
+            self.assertEqual(bool(leaks), leaked, (seed, leaks))
+            if leaked:
+                self.assertIn("docs/x.md", leaks[0])
+
+    def test_a_students_seed_is_stable_and_in_range(self):
+        import bugs
+        seeds = {bugs.seed_for(f"student{i}", 3) for i in range(60)}
+        self.assertEqual(seeds, {0, 1, 2})
+        self.assertEqual(bugs.seed_for("Alice ", 3), bugs.seed_for("alice", 3))
 
 
 class PsetsTest(unittest.TestCase):

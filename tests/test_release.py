@@ -10,6 +10,9 @@ refused (host only, seconds; tools/release.py, tools/submit.py).
     student who did not touch those lines gets it by `git pull`, and one who
     did gets a conflict there (what staff/README.md says).
   - releases go forward only, and keep the course's EARLIER.
+  - a debugging pset (tools/bugs.py): each seed is released into a
+    repository of its own, with its planted bug and a Grace-Seed trailer;
+    another seed, or another pset, into the same repository is refused.
   - `tools/submit.py` in the clone refuses the template answers file and one
     with no question answered, before it builds anything, and says why.
 
@@ -160,9 +163,59 @@ class ReleaseTest(unittest.TestCase):
         self.assertFalse((clone / "build" / "submit").exists(), "nothing was written")
 
 
+class SeedReleaseTest(unittest.TestCase):
+    """The releases of a debugging pset, one repository per seed."""
+
+    def setUp(self):
+        if not handout.is_checkout() or not handout.scan_all():
+            self.skipTest("a student handout: nothing to release")
+        self.planted = {n: handout.debugging(n) for n in psets.PSETS}
+        self.planted = {n: bugs for n, bugs in self.planted.items() if bugs}
+        if not self.planted:
+            self.skipTest("no debugging pset")
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def release(self, pset: int, repo: Path, seed: int | None):
+        extra = ["--seed", seed] if seed is not None else []
+        return run(sys.executable, REPO / "tools" / "release.py", pset, repo, *extra,
+                   cwd=self.dir, check=False)
+
+    def test_each_seed_is_a_repository_with_its_bug(self):
+        import release
+        for pset, bugs in self.planted.items():
+            for seed, bug in bugs.items():
+                repo = self.dir / f"pset{pset}-seed{seed}"
+                self.assertEqual(self.release(pset, repo, seed).returncode, 0)
+                regions = [r for rs in handout.scan_all().values() for r in rs
+                           if r.kind == "BUG" and r.what == bug.name]
+                for r in regions:
+                    text = (repo / r.path).read_text()
+                    for stub in r.stubs:
+                        self.assertIn(stub.strip(), text, f"seed {seed}: the bug is planted")
+                head = run("git", "rev-parse", "HEAD", cwd=repo).stdout.strip()
+                self.assertEqual(release.release_seed(repo, head), seed)
+                other = self.release(pset, repo, (seed + 1) % len(bugs))
+                self.assertIn("a repository of its own", other.stderr)
+            self.assertIn("give SEED=n", self.release(pset, self.dir / "none", None).stderr)
+
+    def test_a_seed_never_joins_another_psets_repository(self):
+        pset = min(self.planted)
+        earlier = max(n for n in psets.PSETS if n < pset)
+        repo = self.dir / "course"
+        self.assertEqual(self.release(earlier, repo, None).returncode, 0)
+        refused = self.release(pset, repo, 0)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("a repository of its own", refused.stderr)
+
+
 if __name__ == "__main__":
     stream = io.StringIO()
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(ReleaseTest)
+    suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(case)
+                               for case in (ReleaseTest, SeedReleaseTest))
     result = unittest.TextTestRunner(stream=stream, verbosity=0).run(suite)
     if not result.wasSuccessful():
         print(stream.getvalue())

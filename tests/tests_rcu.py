@@ -44,6 +44,16 @@ test("rcu-gp-userspin-4", prog="rcuuser", args=["1500"], ncpu=4, timeout=60,
      expect=[r"rcuuser: .* ok"])
 test("rcu-gp-userspin-busted-2", prog="rcuuser", args=["1500", "busted"], ncpu=2,
      timeout=60, status=1, expect=BUSTED_FAILS)
+# Grace periods end while CPUs spin in user mode after a system call, and
+# callbacks queued on a CPU run once it idles (user/gpstuck.cc); no stall
+# warning meanwhile. Shown to fail: pset 5 plants a bug per seed that stalls
+# or strands callbacks, and `make check-psets` (tests/check_handouts.py)
+# builds every seed's handout and sees these tests score zero there.
+for n in (2, 4):
+    test(f"rcu-gpstuck-{n}", prog="gpstuck", ncpu=n, timeout=90,
+         expect=[r"^gpstuck: busy CPUs: .*: ok$", r"^gpstuck: idle CPUs: .*: ok$",
+                 r"^gpstuck: PASS$"],
+         reject=[r"PANIC", r"poison.*corrupt", r"rcu: INFO: grace period \d+ stalled"])
 # The stall warning fires for a reader held too long and names its CPU.
 rcu_test("stall", "rcu-stall", 800, 2, opts=["rcu_stall_ms=300"],
          expect=[r"rcu: INFO: grace period \d+ stalled",

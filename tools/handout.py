@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write the student tree for a problem set: `make handout PSET=N`.
 
-    python3 tools/handout.py PSET OUTDIR [--earlier student|staff]
+    python3 tools/handout.py PSET OUTDIR [--earlier student|staff] [--seed N]
     python3 tools/handout.py --list        (every region, by pset)
+    python3 tools/handout.py --seed-for PSET STUDENT   (a student's seed)
 
 The handout of pset N is built from the files git tracks (never untracked
 ones) under the paths in SHIPPED; HELD_BACK lists what stays home (the
@@ -29,6 +30,12 @@ Regions of earlier psets depend on how the course releases psets
     working pset N; a student who pulls it gets conflicts wherever their
     code differs from the staff's.
 
+A debugging pset (one with a registry of planted bugs, tools/bugs.py)
+needs a working kernel: its handout keeps the staff's solutions of the
+earlier psets whatever --earlier says, and needs --seed, which picks the
+one bug whose BUG regions become their STUB lines. Every other BUG region,
+in every handout, keeps its body: the kernel's correct code.
+
 No marker is left in a handout. Errors (malformed markers, an unknown pset,
 a file the allow-list does not know) name the file and line, and nothing
 is written.
@@ -50,6 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 for _dir in ("tools", "tests"):   # the tools and the test declarations
     if str(REPO / _dir) not in sys.path:
         sys.path.insert(0, str(REPO / _dir))
+import bugs  # noqa: E402
 import markers  # noqa: E402
 import psets  # noqa: E402
 
@@ -142,19 +150,57 @@ def scan_all(root: Path = REPO) -> dict[Path, list[markers.Region]]:
     return found
 
 
-def keeps_solution(region: markers.Region, pset: int, earlier: str) -> bool:
-    """Whether the handout of `pset` keeps `region` as it is."""
+def keeps_solution(region: markers.Region, pset: int, earlier: str,
+                   planted: str | None = None) -> bool:
+    """Whether the handout of `pset` (with bug `planted`, if it is a
+    debugging pset) keeps `region` as it is."""
+    if region.kind == "BUG":
+        return not (region.pset == pset and region.what == planted)
     return earlier == "staff" and region.kind != "STAFF" and region.pset < pset
 
 
-def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER) -> str:
-    """`text` (the file `path`) as the handout of `pset` has it."""
+def debugging(pset: int, root: Path = REPO) -> dict[int, bugs.Bug] | None:
+    """The planted bugs of `pset` by seed, or None if it plants none."""
+    try:
+        return bugs.registry(pset, root)
+    except bugs.BugError as err:
+        raise HandoutError(str(err)) from None
+
+
+def choose(pset: int, earlier: str, seed: int | None,
+           root: Path = REPO) -> tuple[str, str | None]:
+    """(earlier, planted bug) for the handout of `pset`: a debugging pset
+    takes the staff's earlier psets and needs a seed; no other takes one."""
+    planted = debugging(pset, root)
+    if planted is None:
+        if seed is not None:
+            raise HandoutError(f"pset {pset} plants no bug: it takes no seed")
+        return earlier, None
+    if seed not in planted:
+        raise HandoutError(f"pset {pset} plants one bug per student: give SEED=n, n in "
+                           f"0..{len(planted) - 1} ({bugs.registry_path(pset)})")
+    return "staff", planted[seed].name
+
+
+def variants(pset: int, root: Path = REPO) -> list[tuple[str, int | None]]:
+    """Every (earlier, seed) that `pset` may be released with: both ways
+    for an ordinary pset, each seed for a debugging pset. The checks of
+    every handout (tests/check_leaks.py, tests/check_names.py) walk these."""
+    planted = debugging(pset, root)
+    if planted is None:
+        return [(earlier, None) for earlier in EARLIER_CHOICES]
+    return [("staff", seed) for seed in sorted(planted)]
+
+
+def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER,
+          planted: str | None = None) -> str:
+    """`text` (the file `path`) as the handout of `pset` (with bug `planted`) has it."""
     lines = text.split("\n")
     out: list[str] = []
     cursor = 0
     for r in markers.regions(path, text, psets.PSETS):
         out += lines[cursor:r.first - 1]
-        if keeps_solution(r, pset, earlier):
+        if keeps_solution(r, pset, earlier, planted):
             out += list(r.body)
         else:
             if r.kind == "SOLUTION":
@@ -165,28 +211,50 @@ def strip(path: Path, text: str, pset: int, earlier: str = psets.EARLIER) -> str
     return "\n".join(out)
 
 
-def plan(pset: int, earlier: str = psets.EARLIER, root: Path = REPO) -> dict[Path, str | None]:
-    """The handout of `pset`: {relative path: its text, or None to copy the
-    file as it is}. Validates every file before anything is written."""
+def check_bugs(marked: dict[Path, list[markers.Region]], root: Path = REPO) -> None:
+    """Raise HandoutError unless the BUG regions and the registries agree:
+    every bug of a registry has regions, every BUG region a registry row."""
+    for n in psets.PSETS:
+        planted = debugging(n, root) or {}
+        names = {b.name for b in planted.values()}
+        found = {r.what for rs in marked.values() for r in rs if r.kind == "BUG" and r.pset == n}
+        if found - names:
+            raise HandoutError(f"BUG regions of pset {n} not in {bugs.registry_path(n)}: "
+                               f"{', '.join(sorted(found - names))}")
+        if names - found:
+            raise HandoutError(f"bugs of {bugs.registry_path(n)} with no BUG region: "
+                               f"{', '.join(sorted(names - found))}")
+
+
+def plan(pset: int, earlier: str = psets.EARLIER, root: Path = REPO,
+         seed: int | None = None) -> dict[Path, str | None]:
+    """The handout of `pset` (with the bug of `seed`, for a debugging pset):
+    {relative path: its text, or None to copy the file as it is}. Validates
+    every file before anything is written."""
     if pset not in psets.PSETS:
         raise HandoutError(f"no pset {pset}; psets are {sorted(psets.PSETS)}")
     if earlier not in EARLIER_CHOICES:
         raise HandoutError(f"--earlier must be one of {', '.join(EARLIER_CHOICES)}")
     marked = scan_all(root)
-    if not any(r.pset == pset and r.kind == "SOLUTION" for rs in marked.values() for r in rs):
+    check_bugs(marked, root)
+    earlier, planted = choose(pset, earlier, seed, root)
+    if not any(r.pset == pset and r.kind in ("SOLUTION", "BUG")
+               for rs in marked.values() for r in rs):
         raise HandoutError(f"no solution regions for pset {pset}")
     out: dict[Path, str | None] = {}
     for rel in shipped_files(root):
         if not ships(rel, pset):
             continue
-        out[rel] = strip(rel, read_text(root / rel), pset, earlier) if rel in marked else None
+        out[rel] = (strip(rel, read_text(root / rel), pset, earlier, planted)
+                    if rel in marked else None)
     return out
 
 
-def texts(pset: int, earlier: str = psets.EARLIER, root: Path = REPO) -> dict[Path, str | None]:
+def texts(pset: int, earlier: str = psets.EARLIER, root: Path = REPO,
+          seed: int | None = None) -> dict[Path, str | None]:
     """The handout of `pset` as {relative path: its text, None if binary}."""
     return {rel: text if text is not None else read_text(root / rel)
-            for rel, text in plan(pset, earlier, root).items()}
+            for rel, text in plan(pset, earlier, root, seed).items()}
 
 
 def write_files(files: dict[Path, str | None], outdir: Path, root: Path = REPO) -> None:
@@ -202,15 +270,16 @@ def write_files(files: dict[Path, str | None], outdir: Path, root: Path = REPO) 
 
 
 def write_handout(pset: int, outdir: Path, earlier: str = psets.EARLIER,
-                  root: Path = REPO) -> int:
+                  root: Path = REPO, seed: int | None = None) -> int:
     """Write the handout tree into `outdir` (replacing it); return how many
     regions it stubs."""
-    files = plan(pset, earlier, root)
+    files = plan(pset, earlier, root, seed)
+    earlier, planted = choose(pset, earlier, seed, root)
     if outdir.exists():
         shutil.rmtree(outdir)
     write_files(files, outdir, root)
     return sum(1 for rs in scan_all(root).values() for r in rs
-               if not keeps_solution(r, pset, earlier))
+               if not keeps_solution(r, pset, earlier, planted))
 
 
 def main(argv: list[str]) -> int:
@@ -224,24 +293,42 @@ def main(argv: list[str]) -> int:
             for r in rs:
                 print(f"pset {r.pset}  {r.kind:<11}  {rel}:{r.first}-{r.last}  {r.what}")
         return 0
+    if argv[:1] == ["--seed-for"]:
+        if len(argv) != 3 or not argv[1].isdigit():
+            print("usage: handout.py --seed-for PSET STUDENT", file=sys.stderr)
+            return 2
+        try:
+            planted = debugging(int(argv[1]))
+        except (HandoutError, KeyError) as err:
+            print(f"handout.py: {err}", file=sys.stderr)
+            return 1
+        if not planted:
+            print(f"handout.py: pset {argv[1]} plants no bug", file=sys.stderr)
+            return 1
+        print(bugs.seed_for(argv[2], len(planted)))
+        return 0
     parser = argparse.ArgumentParser(prog="handout.py", description="Write a pset's handout.")
     parser.add_argument("pset", type=int)
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--earlier", choices=EARLIER_CHOICES, default=psets.EARLIER,
                         help=f"earlier psets' regions: the student's own (stubs) or the "
                              f"staff's solution (default {psets.EARLIER}, from tools/psets.py)")
+    parser.add_argument("--seed", type=int,
+                        help="a debugging pset: which planted bug (staff/N-NAME-bugs.md)")
     ns = parser.parse_args(argv)
     outdir = ns.outdir.resolve()
     if outdir == REPO or REPO.is_relative_to(outdir):
         print(f"handout.py: refusing to overwrite {outdir}", file=sys.stderr)
         return 2
     try:
-        stubbed = write_handout(ns.pset, outdir, ns.earlier)
+        stubbed = write_handout(ns.pset, outdir, ns.earlier, seed=ns.seed)
     except (MarkerError, HandoutError) as err:
         print(f"handout.py: {err}", file=sys.stderr)
         return 1
+    seeded = f"; seed {ns.seed}" if ns.seed is not None else ""
+    earlier = "staff" if ns.seed is not None else ns.earlier   # choose() accepted the seed
     print(f"handout for pset {ns.pset} ({psets.PSETS[ns.pset].title}): {outdir} "
-          f"({stubbed} regions stubbed; earlier psets: {ns.earlier})")
+          f"({stubbed} regions stubbed; earlier psets: {earlier}{seeded})")
     return 0
 
 

@@ -7,7 +7,7 @@ of its file, so that it works in every text file the handout ships:
     Python, make, shell (.py Makefile .sh)   # BEGIN PSET 2 SOLUTION: what
     Markdown (.md)                           <!-- BEGIN PSET 2 EXPLANATION -->
 
-There are three kinds:
+There are four kinds:
 
   - SOLUTION (`BEGIN PSET N SOLUTION: what`): code a student writes. The
     handout has, in its place, the line `TODO (pset N): what (psets/N-NAME.md)`
@@ -18,6 +18,12 @@ There are three kinds:
     minus the answer, or a pointer to the pset.
   - STAFF (`BEGIN STAFF`): text for the course staff in a file that ships
     (a pointer to staff/). No handout has it; its STUB lines replace it.
+  - BUG (`BEGIN PSET N BUG: name`): a site of a bug that a debugging pset
+    plants, one per student (psets.Pset.bugs: the registry of names and
+    seeds). The body is the kernel's correct code, which every other
+    handout keeps; the handout of pset N for the seed that picks `name`
+    has the STUB lines (the bug) instead, and no TODO line: finding the
+    site is the pset. One bug may span several regions of the same name.
 
 Inside a region, a line `// STUB: text` (`# STUB: text`, `<!-- STUB: text -->`)
 becomes `text` in the handout. A region ends with the same words as its
@@ -33,7 +39,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("SOLUTION", "EXPLANATION", "STAFF")
+KINDS = ("SOLUTION", "EXPLANATION", "STAFF", "BUG")
 STAFF_PSET = 0             # the pset of a STAFF region: before every pset
 
 # The comment syntax of each file type that may hold markers: (open, close).
@@ -45,7 +51,7 @@ COMMENT_SYNTAX: dict[str, tuple[str, str]] = {
 
 # Marker-like text in any file: a file whose syntax is not known above may
 # not hold markers at all (they would ship unstripped).
-ANY_MARKER_RE = re.compile(r"\b(?:BEGIN|END) (?:PSET \d+ (?:SOLUTION|EXPLANATION)|STAFF)\b")
+ANY_MARKER_RE = re.compile(r"\b(?:BEGIN|END) (?:PSET \d+ (?:SOLUTION|EXPLANATION|BUG)|STAFF)\b")
 
 
 class MarkerError(Exception):
@@ -60,7 +66,7 @@ class Region:
     first: int                 # line of the BEGIN marker (1-based)
     last: int                  # line of the END marker
     indent: str                # the BEGIN marker's indentation
-    what: str                  # SOLUTION: the TODO text
+    what: str                  # SOLUTION: the TODO text; BUG: the bug's name
     stubs: tuple[str, ...]     # the STUB lines' text, in order
     body: tuple[str, ...]      # the lines between the markers, STUB lines excluded
 
@@ -81,7 +87,7 @@ class _Patterns:
 def _patterns(open_: str, close: str) -> _Patterns:
     o = re.escape(open_)
     c = r"\s*" + re.escape(close) if close else ""
-    which = r"(?:PSET (\d+) (SOLUTION|EXPLANATION)|(STAFF))"
+    which = r"(?:PSET (\d+) (SOLUTION|EXPLANATION|BUG)|(STAFF))"
     return _Patterns(
         begin=re.compile(rf"^(\s*){o} BEGIN {which}(?::\s*(.*?))?{c}\s*$"),
         end=re.compile(rf"^\s*{o} END {which}{c}\s*$"),
@@ -93,8 +99,8 @@ def _patterns(open_: str, close: str) -> _Patterns:
 def regions(path: Path, text: str, known_psets) -> list[Region]:
     """Every region of `text` (the contents of `path`), in order. Raises
     MarkerError for unbalanced or nested markers, a STUB line outside a
-    region, a SOLUTION without `: what`, an unknown pset, or markers in a
-    file whose comment syntax is unknown."""
+    region, a SOLUTION or BUG without `: what`, an unknown pset, or markers
+    in a file whose comment syntax is unknown."""
     lines = text.split("\n")
     comment = syntax(path)
     if comment is None:
@@ -120,7 +126,10 @@ def regions(path: Path, text: str, known_psets) -> list[Region]:
             if kind == "SOLUTION" and not what:
                 raise MarkerError(f"{path}:{number}: a SOLUTION region needs ': what' "
                                   "(the student's TODO line)")
-            if kind != "SOLUTION" and what:
+            if kind == "BUG" and not what:
+                raise MarkerError(f"{path}:{number}: a BUG region needs ': name' "
+                                  "(the bug's name in the pset's registry)")
+            if kind not in ("SOLUTION", "BUG") and what:
                 raise MarkerError(f"{path}:{number}: a{'n' if kind[0] == 'E' else ''} {kind} "
                                   "region takes no ': what'")
             open_region = [pset, kind, number, begin.group(1), what, [], []]

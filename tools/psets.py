@@ -133,4 +133,15 @@ PSETS: dict[int, Pset] = {
         Written("Q3", 5),                        # when an entry may be freed or reused
         Written("Q4", 5),                        # a name changed in place
     )),
+    # A debugging pset: the staff's kernel with one planted bug per student
+    # (tools/bugs.py; the registry is staff-only). Every bug fails both tests.
+    5: Pset("debugging a stuck grace period", "psets/5-stuck-gp.md", (
+        Graded("rcu-gpstuck-2", 50),           # GPs end and callbacks run: busy and idle CPUs
+        Graded("rcu-gpstuck-4", 50),
+    ), written=(
+        Written("Q1", 10),                       # the symptom, with the evidence
+        Written("Q2", 10),                       # the tools' view: which CPU, what state
+        Written("Q3", 15),                       # the cause: the line and why it stalls or leaks
+        Written("Q4", 5),                        # the fix, and why it is enough
+    )),
 }

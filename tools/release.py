@@ -2,7 +2,7 @@
 """Release a pset into the course's handout repository: `make handout
 PSET=N HANDOUT_REPO=dir [EARLIER=student|staff]`.
 
-    python3 tools/release.py PSET REPO [--earlier student|staff]
+    python3 tools/release.py PSET REPO [--earlier student|staff] [--seed N]
 
 REPO is a git repository that students clone (staff push it wherever the
 course hosts it). Each release is one commit whose tree is exactly the
@@ -20,8 +20,16 @@ an earlier pset, nor change the course's choice of EARLIER (with "staff",
 a release carries the staff's solutions of the earlier psets, and a pull
 conflicts wherever the student's code differs from them).
 
+A debugging pset (one bug planted per student, tools/bugs.py) is released
+with --seed N (`make handout PSET=5 SEED=N HANDOUT_REPO=dir`) into a
+repository of its own per seed, which the students of that seed clone: its
+handout carries the staff's solutions of the earlier psets, so it would not
+merge into a student's clone of the earlier releases. Its commits also
+carry `Grace-Seed: N`, and a release into a repository that holds any
+other release (another pset, another seed) is refused.
+
 tools/submit.py finds the release a student's work starts from by the
-Grace-Handout trailer.
+Grace-Handout trailer, and its seed by Grace-Seed.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import psets  # noqa: E402
 
 TRAILER_RE = re.compile(r"^Grace-Handout: pset (\d+)$", re.MULTILINE)
 EARLIER_RE = re.compile(r"^Grace-Earlier: (\w+)$", re.MULTILINE)
+SEED_RE = re.compile(r"^Grace-Seed: (\d+)$", re.MULTILINE)
 # An identity for the release commits when git has none configured.
 IDENTITY = {"GIT_AUTHOR_NAME": "Grace course staff", "GIT_AUTHOR_EMAIL": "staff@grace.invalid",
             "GIT_COMMITTER_NAME": "Grace course staff",
@@ -77,6 +86,14 @@ def last_release(repo: Path, rev: str = "HEAD") -> tuple[int, str, str] | None:
     return int(pset.group(1)), earlier.group(1) if earlier else "staff", commit
 
 
+def release_seed(repo: Path, commit: str) -> int | None:
+    """The seed of the release `commit` (a debugging pset's), or None."""
+    out = subprocess.run(["git", "log", "-1", "--format=%B", commit], cwd=repo,
+                         capture_output=True, text=True)
+    m = SEED_RE.search(out.stdout) if out.returncode == 0 else None
+    return int(m.group(1)) if m else None
+
+
 def identity(repo: Path) -> dict:
     """IDENTITY, unless git in `repo` has a user configured."""
     configured = subprocess.run(["git", "config", "user.email"], cwd=repo,
@@ -84,8 +101,10 @@ def identity(repo: Path) -> dict:
     return {} if configured else IDENTITY
 
 
-def release(pset: int, repo: Path, earlier: str) -> str:
-    """Commit pset `pset`'s handout into `repo`; return what was done."""
+def release(pset: int, repo: Path, earlier: str, seed: int | None = None) -> str:
+    """Commit pset `pset`'s handout (with the bug of `seed`, for a
+    debugging pset) into `repo`; return what was done."""
+    earlier, _ = handout.choose(pset, earlier, seed)   # a debugging pset needs its seed
     if repo.exists() and not (repo / ".git").exists():
         raise ReleaseError(f"{repo} exists and is not a git repository")
     if not repo.exists():
@@ -94,6 +113,11 @@ def release(pset: int, repo: Path, earlier: str) -> str:
     if git(repo, "status", "--porcelain").strip():
         raise ReleaseError(f"{repo} has uncommitted changes: commit or discard them first")
     previous = last_release(repo)
+    if previous and (seed is not None or release_seed(repo, previous[2]) is not None):
+        if (previous[0], release_seed(repo, previous[2])) != (pset, seed):
+            raise ReleaseError(f"{repo} holds the release of pset {previous[0]}"
+                               f"{seed_words(release_seed(repo, previous[2]))}: each seed of a "
+                               "debugging pset is a repository of its own")
     if previous:
         if pset < previous[0]:
             raise ReleaseError(f"{repo} has released pset {previous[0]}: releases go forward")
@@ -101,7 +125,7 @@ def release(pset: int, repo: Path, earlier: str) -> str:
             raise ReleaseError(f"{repo} releases earlier psets as the {previous[1]}'s code; "
                                f"releasing with EARLIER={earlier} would break every student's "
                                "pulls")
-    files = handout.plan(pset, earlier)        # validates everything first
+    files = handout.plan(pset, earlier, seed=seed)   # validates everything first
     for entry in repo.iterdir():
         if entry.name != ".git":
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
@@ -111,10 +135,17 @@ def release(pset: int, repo: Path, earlier: str) -> str:
         return f"pset {pset}: {repo} already holds this release (nothing to commit)"
     again = previous and previous[0] == pset
     subject = f"Pset {pset}: {psets.PSETS[pset].title}" + (" (the course's fixes)" if again else "")
-    git(repo, "commit", "-q", "-m", subject, "-m",
-        f"Grace-Handout: pset {pset}\nGrace-Earlier: {earlier}", env=identity(repo))
+    trailers = f"Grace-Handout: pset {pset}\nGrace-Earlier: {earlier}"
+    if seed is not None:
+        trailers += f"\nGrace-Seed: {seed}"
+    git(repo, "commit", "-q", "-m", subject, "-m", trailers, env=identity(repo))
     commit = git(repo, "rev-parse", "--short", "HEAD").strip()
-    return f"pset {pset} released in {repo} as commit {commit}; students run `git pull`"
+    return (f"pset {pset}{seed_words(seed)} released in {repo} as commit {commit}; "
+            f"students {'clone it' if not previous else 'run `git pull`'}")
+
+
+def seed_words(seed: int | None) -> str:
+    return f" (seed {seed})" if seed is not None else ""
 
 
 def main(argv: list[str]) -> int:
@@ -122,13 +153,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("pset", type=int)
     parser.add_argument("repo", type=Path)
     parser.add_argument("--earlier", choices=handout.EARLIER_CHOICES, default=psets.EARLIER)
+    parser.add_argument("--seed", type=int, help="a debugging pset: which planted bug")
     ns = parser.parse_args(argv)
     repo = ns.repo.resolve()
     if repo == REPO or REPO.is_relative_to(repo) or repo.is_relative_to(REPO / ".git"):
         print(f"release.py: refusing to release into {repo}", file=sys.stderr)
         return 2
     try:
-        print(release(ns.pset, repo, ns.earlier))
+        print(release(ns.pset, repo, ns.earlier, ns.seed))
     except (ReleaseError, handout.HandoutError, handout.MarkerError) as err:
         print(f"release.py: {err}", file=sys.stderr)
         return 1

@@ -9,7 +9,8 @@ hand-in back into a tree.
 released into this tree) into one archive, build/submit/pset-N.tar.gz:
 
     SUBMISSION                 the pset, the release the work starts from
-                               (its commit), the student's HEAD, the date
+                               (its commit; its seed, for a debugging
+                               pset), the student's HEAD, the date
     psets/N-NAME-answers.md    the answers file
     submission.patch           every change against that release, committed
                                or not, new files included, build/ never
@@ -163,6 +164,9 @@ def submit(pset: int | None, out: Path | None, root: Path = REPO) -> str:
             patch = work_patch(base[2], root)
             note += [f"kind: patch", f"release: pset {base[0]} ({base[1]}), commit {base[2]}",
                      f"head: {head}"]
+            seed = release.release_seed(root, base[2])
+            if seed is not None:         # a debugging pset: unpack against that seed's repository
+                note.append(f"seed: {seed}")
             add_bytes(tar, "submission.patch", patch)
             what = f"a patch of {patch.count(b'diff --git ')} files against release pset {base[0]}"
         else:
@@ -204,7 +208,8 @@ def unpack(archive: Path, dest: Path, repo: str | None) -> str:
                           input=patch, capture_output=True)
     if proc.returncode != 0:
         raise Refused(f"the patch does not apply to {commit}: {proc.stderr.decode().strip()}")
-    return (f"unpack: pset {fields['pset']}: {dest} is the release {fields['release']} with the "
+    seeded = f" (seed {fields['seed']})" if "seed" in fields else ""
+    return (f"unpack: pset {fields['pset']}{seeded}: {dest} is the release {fields['release']} with the "
             f"student's changes; grade it with: python3 tools/grade.py --student {dest} "
             f"--pset {fields['pset']}")
 
