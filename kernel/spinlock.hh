@@ -77,9 +77,11 @@ struct spinlock {
         lockdep_acquire(this, false);
 #endif
         // Read until the lock looks free, and only then try to take it,
-        // so waiters spin on a shared cache line instead of writing it.
+        // so waiters spin on a shared cache line instead of writing it. The
+        // acquire load of `released` pairs with the last holder's release
+        // store in unlock(): what it wrote in the lock is visible here.
         for (;;) {
-            uint32_t r = released.load(std::memory_order_relaxed);
+            uint32_t r = released.load(std::memory_order_acquire);
             uint32_t t = r;
             if (taken.load(std::memory_order_relaxed) == r
                 && taken.compare_exchange_weak(t, r + 1, std::memory_order_acquire)) {
@@ -93,7 +95,7 @@ struct spinlock {
     }
     [[nodiscard]] SPINLOCK_INLINE bool try_lock() {
         preempt_disable();
-        uint32_t r = released.load(std::memory_order_relaxed);
+        uint32_t r = released.load(std::memory_order_acquire);
         uint32_t expected = r;
         if (taken.compare_exchange_strong(expected, r + 1, std::memory_order_acquire)) {
 #if GRACE_DEBUG
