@@ -26,7 +26,8 @@ its last 25 lines are shown.  The last line is "N passed, N failed" (and
 
 Exit status: 0 all passed (or skipped); 1 a test failed or no test matched; 2 the kernel
 is not built (or QEMU cannot be installed); 130 interrupted.
---jobs J runs J QEMUs at once; --verbose also shows each test's console;
+--jobs J runs J QEMUs at once, the tests that took longest last time
+(build/test-times.json) first; --verbose also shows each test's console;
 --max-timeout S caps every test's timeout (tools/mutate.py: a mutant that
 hangs a test is killed sooner).
 --repeat N (make check REPEAT=N) runs the selection N times back to back
@@ -44,6 +45,7 @@ import argparse
 import dataclasses
 import fnmatch
 import importlib
+import json
 import os
 import re
 import threading
@@ -62,6 +64,9 @@ import testlib  # noqa: E402
 
 REPO = TESTS_DIR.parent
 LOG_DIR = qemu.BUILD_DIR / "test-logs"
+# How long each test took when it last ran: with --jobs, the longest start
+# first, so that no long test is left running alone at the end.
+TIMES_FILE = qemu.BUILD_DIR / "test-times.json"
 TAIL_LINES = 25
 
 _print_lock = threading.Lock()
@@ -179,6 +184,29 @@ def report(outcome: Outcome, show_output: bool) -> None:
         print("\n".join(lines), flush=True)
 
 
+def load_times() -> dict[str, float]:
+    """Each test's last run time in seconds (empty when never recorded or
+    unreadable: the order then is the declaration order)."""
+    try:
+        times = json.loads(TIMES_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(times, dict):
+        return {}
+    return {k: float(v) for k, v in times.items() if isinstance(v, (int, float))}
+
+
+def save_times(outcomes: list[Outcome]) -> None:
+    """Record the run times of the tests that just ran (beside older ones)."""
+    times = load_times()
+    times.update({o.spec.name: round(o.seconds, 1) for o in outcomes})
+    try:
+        TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
+        TIMES_FILE.write_text(json.dumps(times, indent=0, sort_keys=True) + "\n")
+    except OSError:
+        pass   # only an ordering hint
+
+
 def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool,
             max_timeout: float = 0) -> list[Outcome]:
     """Run the chosen tests, `jobs` at a time, reporting each as it ends."""
@@ -190,10 +218,15 @@ def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool,
             outcome = run_test(spec, stream=verbose, max_timeout=max_timeout)
             report(outcome, show_output=False)
             outcomes.append(outcome)
+        save_times(outcomes)
         return outcomes
     done: dict[str, Outcome] = {}
+    times = load_times()
+    # Longest first (a test never timed counts as long, and among those the
+    # longer timeout first: the fuzz runs); ties keep their order.
+    order = sorted(chosen, key=lambda spec: (-times.get(spec.name, float("inf")), -spec.timeout))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_test, spec, False, max_timeout) for spec in chosen]
+        futures = [pool.submit(run_test, spec, False, max_timeout) for spec in order]
         try:
             for future in as_completed(futures):
                 outcome = future.result()
@@ -204,7 +237,9 @@ def run_all(chosen: list[testlib.TestSpec], jobs: int, verbose: bool,
                 future.cancel()
             qemu.kill_all()
             raise
-    return [done[spec.name] for spec in chosen]
+    outcomes = [done[spec.name] for spec in chosen]
+    save_times(outcomes)
+    return outcomes
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
