@@ -13,10 +13,12 @@
 // quiescent.
 //
 // Idle CPUs. This process then moves to each CPU 1..n-1 in turn, replaces
-// the struct there a few times (so that callbacks wait on that CPU's list)
-// and leaves the CPU idle. From CPU 0 it waits for the callbacks: within
-// MS milliseconds none may be pending, as an idle CPU runs its own ready
-// callbacks.
+// the struct there once and leaves the CPU idle, so the last CPU's list
+// holds exactly one callback, the last one anybody queues (the busy part
+// queued all of its callbacks on CPU 0), waiting for a grace period that
+// nothing after it asks for. From CPU 0 it waits for the callbacks:
+// within MS milliseconds none may be pending, as an idle CPU runs its own
+// ready callbacks once their grace period has ended.
 //
 // Prints "gpstuck: busy CPUs: ok", "gpstuck: idle CPUs: ok" and
 // "gpstuck: PASS", or says which part FAILED and what it saw; exits 0 on
@@ -24,7 +26,6 @@
 #include "ulib.hh"
 
 namespace {
-constexpr int WRITES_PER_CPU = 20;
 constexpr int GP_ROUNDS = 3;
 
 char buf[LS_SIZE];
@@ -85,7 +86,7 @@ bool busy_cpus(int n, long ms) {
 bool idle_cpus(int n, long ms) {
     for (int cpu = 1; cpu < n; ++cpu) {
         if (sys_setcpu(cpu) < 0) die("cannot pin to cpu %d", cpu);
-        for (int i = 0; i < WRITES_PER_CPU; ++i) replace(i);
+        replace(cpu);
     }
     if (sys_setcpu(0) < 0) die("cannot pin to cpu 0");
     uint64_t until = sys_clock_ns() + uint64_t(ms) * 1000000;
