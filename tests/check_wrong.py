@@ -20,11 +20,12 @@ part of `make check-psets`: a wrong entry's loss then means its mistake.
 
 Time: each entry is a build of what its patch touches and one grading of
 its pset (an entry that hangs its kernel spends its tests' timeouts). The
-catalogue of 18 took 48 minutes at --jobs 2 on a 2-core machine without KVM
-whose load average stood at 20-25 from other jobs (hazptr and rcu.cc
-entries ~1 min each; a header included everywhere, rcu.hh, rculist.hh or
-rwlock.hh, costs a near-full rebuild, 8-11 min at that load; the two hangs
-5-9 min). One file's entries run in a row to share rebuilds.
+catalogue of 17 took 7m13s at --jobs 2 on an otherwise idle 2-core machine
+without KVM (2026-12-03): most entries 8-36 s, the hung grace period
+(p2-last-cpu-no-end) 303 s. At a load average of 20-25 from other jobs
+it took 48 minutes: a header included everywhere (rcu.hh, rculist.hh,
+rwlock.hh) costs a near-full rebuild. One file's entries run in a row to
+share rebuilds.
 In a student handout (no staff/) there is no catalogue and nothing to do.
 Exit status 0 when every entry is caught as it must be, 1 otherwise.
 """
