@@ -41,7 +41,6 @@ import fnmatch
 import json
 import queue
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -53,17 +52,10 @@ for _dir in ("tools", "tests"):
 import psets  # noqa: E402
 import qemu  # noqa: E402
 from check_handouts import CLEAN_ENV  # noqa: E402
-from mutate import build, sync_tree  # noqa: E402
+from mutate import build, run_workers, say, sync_tree  # noqa: E402
 
 CATALOGUE_DIR = REPO / "staff" / "wrong"
 SCRATCH = qemu.BUILD_DIR / "wrong"
-_print_lock = threading.Lock()
-
-
-def say(text: str) -> None:
-    with _print_lock:
-        print(text, flush=True)
-
 
 def load_catalogue():
     """The catalogue module, or None in a tree that has none (a handout)."""
@@ -215,14 +207,7 @@ def main(argv: list[str]) -> int:
                 f"{'' if not r['problems'] else ' -- ' + '; '.join(r['problems'])}"
                 f" [{time.monotonic() - t0:.0f}s]")
 
-    threads = [threading.Thread(target=worker, args=(SCRATCH / f"w{i}",)) for i in range(jobs)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    except KeyboardInterrupt:
-        qemu.kill_all()
+    if not run_workers(worker, [SCRATCH / f"w{i}" for i in range(jobs)]):
         print("\nwrong: interrupted")
         return 130
     minutes, seconds = divmod(int(time.monotonic() - start), 60)

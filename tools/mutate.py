@@ -57,6 +57,21 @@ def say(text: str) -> None:
         print(text, flush=True)
 
 
+def run_workers(worker, args: list) -> bool:
+    """Run worker(arg) for each of `args`, each in a thread of its own, and
+    wait for them all. On Ctrl-C kill every QEMU and return False."""
+    threads = [threading.Thread(target=worker, args=(arg,)) for arg in args]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        qemu.kill_all()
+        return False
+    return True
+
+
 def load_mutations():
     try:
         import mutations
@@ -230,14 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             results[m.name] = (result, detail)
             say(f"{result:9} {m.name:34} {detail} [{time.monotonic() - t1:.0f}s]")
 
-    threads = [threading.Thread(target=worker, args=(tree,)) for tree in trees]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    except KeyboardInterrupt:
-        qemu.kill_all()
+    if not run_workers(worker, trees):
         print("\nmutate.py: interrupted (scratch trees restore themselves on the next run)")
         return 130
     killed = [m for m in chosen if results[m.name][0] == "KILLED"]
