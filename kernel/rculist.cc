@@ -28,3 +28,9 @@ void rcu_list_fell_off(const rcu_list_node* from) {
           "`next` while it was published or still being read (see the top of kernel/rculist.hh)",
           from);
 }
+
+void rcu_list_lost(const rcu_list_node* from, uint32_t steps) {
+    panic("rcu list: a reader took %u steps, the last from node %p, without coming back to its "
+          "list's head: it left its list through a node freed and reused while it was read (see "
+          "the top of kernel/rculist.hh)", steps, from);
+}

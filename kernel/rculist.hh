@@ -137,6 +137,12 @@ inline rcu_list_node* rcu_next(const rcu_list_node* n) {
 // rcu_list_fell_off(from): a reader stepped from `from` to NULL (debug
 // builds panic with an explanation; see the top of the file).
 [[noreturn]] void rcu_list_fell_off(const rcu_list_node* from);
+// rcu_list_lost(from, steps): a reader took `steps` steps without coming
+// back to its list's head: it walked off its own list, through a node that
+// was freed and reused (in another bucket, say) while it stood on it. Such
+// a reader would loop for ever with preemption off; debug builds panic.
+[[noreturn]] void rcu_list_lost(const rcu_list_node* from, uint32_t steps);
+constexpr uint32_t RCU_LIST_MAX_STEPS = 1u << 20;   // far beyond any real list
 
 class rcu_list {
 public:
@@ -231,6 +237,7 @@ public:
             n_ = rcu_next(n_);
 #if GRACE_DEBUG
             if (__builtin_expect(n_ == nullptr, 0)) rcu_list_fell_off(from);
+            if (__builtin_expect(++steps_ > RCU_LIST_MAX_STEPS, 0)) rcu_list_lost(from, steps_);
 #else
             (void) from;
 #endif
@@ -239,6 +246,9 @@ public:
         bool operator!=(const iterator& o) const { return n_ != o.n_; }
     private:
         const rcu_list_node* n_;
+#if GRACE_DEBUG
+        uint32_t steps_ = 0;
+#endif
     };
     iterator begin() const {
         iterator it(list_.head());

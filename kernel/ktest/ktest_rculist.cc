@@ -178,6 +178,29 @@ long test_api(long) {
 KTEST("rculist-api", test_api, 0,
       "RCU list: order after add/insert; a reader on a node being deleted reads it and walks on");
 
+// rculist-lost: a node of list A reused in list B while a reader stands on
+// it (here its `next` simply points into B, as a reused node's would): the
+// reader goes round B for ever, never meeting A's head. Debug builds must
+// panic (rcu_list_lost) instead of spinning with preemption off.
+long test_lost(long) {
+    static rcu_list a, b;
+    static lnode na, nb;
+    spinlock writers{"rculist.writers"};
+    {
+        spinlock_guard w(writers);
+        a.add_rcu(&na.link);
+        b.add_rcu(&nb.link);
+        na.link.next.store(&nb.link, std::memory_order_relaxed);   // as if reused in b
+    }
+    rcu_read_guard g;
+    long n = 0;
+    for (lnode* e : for_each_rcu(a, lnode, link)) n += long(e->key);
+    log_printf("ktest rculist-lost: the walk ended (%ld): no check caught the lost reader", n);
+    return -1;
+}
+KTEST("rculist-lost", test_lost, 0,
+      "(must panic) a reader whose node moved to another list is caught instead of looping");
+
 // ---- the hash table ----
 struct hentry {
     uint64_t magic = LIVE;
