@@ -65,9 +65,9 @@ def fuzz_test(name, seed, ncpu, seconds, stress=False):
          check=fuzz_workers(ncpu))
 
 
-fuzz_test("hostile-fuzz-2-seed1", 1, 2, 20)
-fuzz_test("hostile-fuzz-2-seed2", 2, 2, 20)
-fuzz_test("hostile-fuzz-4-seed3", 3, 4, 20)
+fuzz_test("hostile-fuzz-2-seed1", 1, 2, 10)
+fuzz_test("hostile-fuzz-2-seed2", 2, 2, 10)
+fuzz_test("hostile-fuzz-4-seed3", 3, 4, 10)
 fuzz_test("hostile-fuzz-stress-4", 4, 4, 120, stress=True)
 
 # Faults in user code: each kills only its process, with 256 + vector,
