@@ -81,11 +81,14 @@ mutation("gp-ends-before-last-qs", RCU,
 # END PSET 2 EXPLANATION
 
 area("quiescent-state reporting")
+# BEGIN PSET 5 EXPLANATION
+# STUB: # (tick-reports-qs-in-section: its text is pset 5's code, in the solution tree only)
 mutation("tick-reports-qs-in-section", RCU,
-         find="    if (quiescent) {\n        rcu_note_qs();",
-         replace="    if (true) {\n        rcu_note_qs();",
+         find="    if (quiescent) {\n        rcu_note_qs_from(qs_from::tick);",
+         replace="    if (true) {\n        rcu_note_qs_from(qs_from::tick);",
          tests=["rcu-wait-reader-2", "rcu-nested-2"],
          what="the tick reports a quiescent state even inside a read section")
+# END PSET 5 EXPLANATION
 mutation("tick-never-hurries-readers", RCU,
          find="        c->need_resched = 1;          // the outermost rcu_read_unlock will schedule",
          replace="        (void)c;",
@@ -118,16 +121,20 @@ mutation("cb-runs-before-ready", RCU,
 area("rcu_barrier")
 mutation("barrier-counts-before-running", RCU,
          find="        if (!ready) break;\n"
+              "        TRACE(cb_batch, n);\n"
               "        while (ready) {\n"
               "            rcu_head* next = ready->next;\n"
+              "            TRACE(cb_invoke, uintptr_t(ready), ready->gp_needed / 2);\n"
               "            ready->fn(ready);\n"
               "            ready = next;\n"
               "        }\n"
               "        __atomic_fetch_add(&r.cb_invoked, n, __ATOMIC_RELEASE);\n",
          replace="        if (!ready) break;\n"
+                 "        TRACE(cb_batch, n);\n"
                  "        __atomic_fetch_add(&r.cb_invoked, n, __ATOMIC_RELEASE);\n"
                  "        while (ready) {\n"
                  "            rcu_head* next = ready->next;\n"
+                 "            TRACE(cb_invoke, uintptr_t(ready), ready->gp_needed / 2);\n"
                  "            ready->fn(ready);\n"
                  "            ready = next;\n"
                  "        }\n",
@@ -141,8 +148,8 @@ mutation("barrier-waits-on-own-cpu", RCU,
 
 area("expedited")
 mutation("expedited-ipi-reports-qs", "kernel/trap.cc",
-         find="        if (preemptible) rcu_note_qs();",
-         replace="        rcu_note_qs();",
+         find="        if (preemptible) rcu_note_qs_from(qs_from::ipi);",
+         replace="        rcu_note_qs_from(qs_from::ipi);",
          tests=["rcu-expedited-ipi-3", "rcu-expedited-2"],
          what="the expedited GP's IPI reports a quiescent state inside a read section")
 
@@ -150,16 +157,20 @@ area("read side")
 # BEGIN PSET 2 EXPLANATION
 # STUB: # (unlock-never-reschedules: a bug in pset 2's code, in the solution tree only)
 mutation("unlock-never-reschedules", "kernel/rcu.hh",
-         find="    preempt_enable();\n    // STUB: PSET_TODO(2, \"rcu_read_unlock\");",
-         replace="    preempt_enable_no_resched();\n    // STUB: PSET_TODO(2, \"rcu_read_unlock\");",
+         find="    if (__builtin_expect(preempt_count() == 0, 0)) rcu_read_unlock_underflow();\n"
+              "#endif\n"
+              "    preempt_enable();\n",
+         replace="    if (__builtin_expect(preempt_count() == 0, 0)) rcu_read_unlock_underflow();\n"
+                 "#endif\n"
+                 "    preempt_enable_no_resched();\n",
          tests=["rcu-gp-progress-2"],
          what="the outermost rcu_read_unlock drops a reschedule the tick asked for")
 # END PSET 2 EXPLANATION
 # BEGIN PSET 2 EXPLANATION
 # STUB: # (reader-outside-section: a bug in pset 2's code, in the solution tree only)
 mutation("reader-outside-section", "kernel/ls/ls_rcu.cc",
-         find="    rcu_read_guard g;\n    // END PSET 2 SOLUTION",
-         replace="    // END PSET 2 SOLUTION",
+         find="    rcu_read_guard g;\n",
+         replace="",
          tests=["ls-hammer-rcu-2"],
          what="LS_RCU's reader reads outside a read section")
 # END PSET 2 EXPLANATION
@@ -210,9 +221,10 @@ mutation("hazptr-scan-ignores-hazards", "kernel/ls/ls_hazptr.cc",
 # BEGIN PSET 3 EXPLANATION
 # STUB: # (hazptr-reader-without-fence: a bug in pset 3's code, in the solution tree only)
 mutation("hazptr-reader-without-fence", "kernel/ls/ls_hazptr.cc",
-         find="                std::atomic_thread_fence(std::memory_order_seq_cst);\n"
-              "                store_buffer_drain();   // what the fence does to a held store\n",
-         replace="",
+         find="            } else {\n"
+              "                smp_mb();\n"
+              "            }\n",
+         replace="            }\n",
          tests=["scheme-hazptr-store-buffer-2"],
          what="the symmetric hazard-pointer reader reloads without a fence after its hazard store")
 # END PSET 3 EXPLANATION
