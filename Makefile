@@ -222,6 +222,7 @@ check-host:
 	$(Q)$(PYTHON) tests/check_leaks.py
 	$(Q)$(PYTHON) tests/check_names.py
 	$(Q)$(PYTHON) tests/test_release.py
+	$(Q)$(PYTHON) tools/mutate.py --check
 
 # check-psets (minutes; CI runs it after check): each pset's handout
 # builds, boots, keeps the earlier psets' marks and scores zero on its own,
