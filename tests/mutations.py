@@ -115,7 +115,7 @@ mutation("cb-waits-for-gp-in-flight", RCU,
 mutation("cb-runs-before-ready", RCU,
          find="while (r.cb_head && gp_done(r.cb_head->gp_needed) && n < 1000) {",
          replace="while (r.cb_head && n < 1000) {",
-         tests=["rcu-barrier-2", "rcu-cb-inflight-3"],
+         tests=["rcu-cb-inflight-3", "rcu-barrier-2"],
          what="rcu_do_callbacks runs the whole list once its head is ready")
 
 area("rcu_barrier")

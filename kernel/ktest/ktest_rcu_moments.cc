@@ -47,7 +47,14 @@ constexpr uint64_t GIVE_UP_NS = 5000000000UL;
 // caller's), so the tasks are joined, and freed, only at the end.
 // Broken the way it guards against (the wait or the callback's GP number
 // taken as the end of the GP in flight, not snap()): "ended while reader B
-// was still inside".
+// was still inside". For call_rcu, the starter starts g with a call_rcu of
+// its own on CPU 2 (instead of synchronize_rcu), so that when g ends CPU 2's
+// list holds that "older" callback, ready, followed by the caller's, which
+// is not; and B also stays until the batch of callbacks that ran the older
+// one is over (CPU 2's cb_invoked moves past it). A kernel that runs the
+// whole list once its head is ready runs the caller's callback in that
+// batch, while B is inside: it fails the same way, every time (mutation
+// cb-runs-before-ready).
 struct inflight_ctl {
     bool use_call_rcu;
     uint64_t give_up_ns;
@@ -57,6 +64,9 @@ struct inflight_ctl {
     std::atomic<uint64_t> g{0};
     std::atomic<proc*> caller{nullptr};
     rcu_head head;
+    rcu_head older;                            // the starter's, ready when g ends
+    std::atomic<bool> older_ran{false};
+    uint64_t invoked_before_older = 0;         // CPU 2's cb_invoked before its batch
 };
 
 void inflight_reader_a(void* arg) {
@@ -78,10 +88,30 @@ void inflight_reader_a(void* arg) {
     proc_exit(0);
 }
 
+void inflight_older_cb(rcu_head* h) {
+    auto* c = container_of(h, inflight_ctl, older);
+    c->invoked_before_older = __atomic_load_n(&this_cpu()->rcu.cb_invoked, __ATOMIC_RELAXED);
+    c->older_ran.store(true);
+}
+
+// older_batch_over(c): the batch of callbacks that ran the older one has
+// ended (cb_invoked grows once a batch has run, rcu_do_callbacks).
+bool older_batch_over(inflight_ctl* c) {
+    return c->older_ran.load()
+           && __atomic_load_n(&cpus[2].rcu.cb_invoked, __ATOMIC_ACQUIRE) > c->invoked_before_older;
+}
+
 void inflight_starter(void* arg) {
     auto* c = static_cast<inflight_ctl*>(arg);
     while (!c->a_inside.load()) cpu_relax();
-    synchronize_rcu();
+    if (c->use_call_rcu) {
+        // call_rcu starts g itself; synchronize_rcu after it would ask for
+        // the GP after g, which lets reader A go before B is inside.
+        call_rcu(&c->older, inflight_older_cb);
+        while (!c->older_ran.load() && clock_ns() < c->give_up_ns) msleep(1);
+    } else {
+        synchronize_rcu();
+    }
     c->starter_done.store(true);
     proc_exit(0);
 }
@@ -100,7 +130,8 @@ void inflight_reader_b(void* arg) {
     c->b_inside.store(1);
     bool ok = wait_for([&] {
         uint64_t s = rcu_gp_seq();
-        return c->done.load() || (s > g && rcu_gp_waits_for(me));
+        return c->done.load()
+               || (s > g && rcu_gp_waits_for(me) && (!c->use_call_rcu || older_batch_over(c)));
     }, c->give_up_ns);
     if (!ok) c->gave_up.store(true);
     if (c->done.load()) c->early.store(true);
@@ -156,8 +187,9 @@ long test_inflight(const char* name, bool use_call_rcu) {
     // grace period, which B would take for the caller's.
     while (!c.done.load() && !c.gave_up.load()) msleep(1);
     for (proc* p : {a, starter, b, caller}) if (p) kthread_join(p);
-    if (use_call_rcu && started) rcu_barrier();
-    bool ok = started && c.done.load() && !c.early.load() && !c.gave_up.load();
+    if (use_call_rcu) rcu_barrier();
+    bool ok = started && c.done.load() && !c.early.load() && !c.gave_up.load()
+              && (!use_call_rcu || c.older_ran.load());
     log_printf("ktest %s: %s called during grace period %lu: %s", name,
                use_call_rcu ? "call_rcu's callback" : "synchronize_rcu",
                c.g.load() / 2 + 1,
