@@ -15,7 +15,9 @@
 namespace {
 constexpr uint16_t COM1 = 0x3f8;
 spinlock console_lock{"console_lock"};
-bool panicking_output = false;
+// The CPU that owns the console after a panic (console_panic_mode), -1 if
+// none.
+std::atomic<int> panic_owner{-1};
 
 void serial_putc(char c) {
     while (!(inb(COM1 + 5) & 0x20)) cpu_relax();
@@ -62,15 +64,22 @@ void console_enable_input() {
 // from now on). A holder finishes its line unless its vCPU is descheduled
 // by the host, which can last many host time slices (200 ms was seen to be
 // too short); only a CPU stuck for good holds it 2 s, and then the panic
-// writes anyway.
+// writes anyway. A CPU that the stop IPI has not reached yet (its
+// interrupts were off: the boot CPU before its idle loop, say) and that
+// comes to write now must not write over the panic's lines ("assertion
+// 'x == 4[cpu0] 2 CPUs online\n2' failed"): it stops there instead, its
+// line unwritten, as the IPI would have stopped it.
 void console_panic_mode() {
     uint64_t give_up = clock_ns() + 2000000000;
     while (!console_lock.try_lock() && clock_ns() < give_up) cpu_relax();
-    panicking_output = true;
+    panic_owner.store(this_cpu_unchecked()->index, std::memory_order_release);
 }
 
+bool console_panicking() { return panic_owner.load(std::memory_order_acquire) >= 0; }
+
 void console_write(const char* s, size_t n) {
-    if (panicking_output) {
+    if (int owner = panic_owner.load(std::memory_order_acquire); owner >= 0) {
+        if (owner != this_cpu_unchecked()->index) for (;;) asm volatile("cli; hlt");
         serial_write(s, n);
         return;
     }

@@ -38,6 +38,13 @@ test("boot-panic-assert", prog="ktest", args=["panic"], ncpu=2, timeout=60,
      expect=[r"^PANIC: \[cpu\d\] .*assertion 'ktest_panic_value == 42' failed",
              r"backtrace:", r"ktest_panic\(\)", r"syscall_dispatch"],
      status="panic")
+# A CPU with interrupts off, which the panic's stop IPI cannot reach, writes
+# nothing over the panic's lines (console_write stops it; before, it wrote
+# without the lock: "a stray line" appeared, every run).
+test("boot-panic-console", prog="ktest", args=["panic-console"], ncpu=2, timeout=60,
+     expect=[r"^PANIC: \[cpu0\] ktest panic-console: the panic's own line$", r"backtrace:",
+             r"panicker", r"^grace: power off: kernel panic"],
+     reject=[r"stray line"], status="panic")
 # A fault in kernel mode: a register dump (with cr2) and a symbolized rip.
 test("boot-kernel-fault", prog="ktest", args=["kernel-fault"], ncpu=2, timeout=60,
      expect=[r"^PANIC: \[cpu\d\] kernel page fault .*<\(anonymous namespace\)::ktest_kernel_fault\(\)",

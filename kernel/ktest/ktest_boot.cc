@@ -6,6 +6,7 @@
 #include "proc.hh"
 #include "apic.hh"
 #include "kalloc.hh"
+#include "console.hh"
 
 namespace {
 volatile int ktest_panic_value = 41;
@@ -18,6 +19,33 @@ volatile int ktest_panic_value = 41;
 }
 KTEST("panic", [](long) { return ktest_panic(); }, 0,
       "a failing assertion: must PANIC with a backtrace naming ktest_panic");
+
+// ktest_panic_console: CPU 1 turns interrupts off (so the panic's stop IPI
+// cannot reach it) and, once the panic on CPU 0 owns the console, logs a
+// line. The line must not appear: the panic's lines stay whole. Broken the
+// way it guards against (such a CPU writes without the console's lock once
+// the panic has taken it, as console_write did): "a stray line" shows up
+// in or after the panic's output, every run.
+std::atomic<bool> stray_ready{false};
+void stray_writer(void*) {
+    cli();
+    stray_ready.store(true);
+    while (!console_panicking()) cpu_relax();
+    log_printf("ktest panic-console: a stray line from a CPU the panic did not stop");
+    for (;;) asm volatile("hlt");
+}
+void panicker(void*) {
+    while (!stray_ready.load()) cpu_relax();
+    panic("ktest panic-console: the panic's own line");
+}
+long ktest_panic_console() {
+    if (ncpu < 2) return -EINVAL;
+    kthread_spawn_on(1, "stray-writer", stray_writer, nullptr);
+    kthread_spawn_on(0, "panicker", panicker, nullptr);
+    for (;;) msleep(1000);    // the panic ends the run
+}
+KTEST("panic-console", [](long) { return ktest_panic_console(); }, 0,
+      "(2+ CPUs) a CPU the panic could not stop writes nothing over the panic's lines");
 
 // smp_call_all(fn, arg): run fn(arg) on every other CPU by IPI and wait.
 spinlock ipi_lock{"ktest.ipi_lock"};
