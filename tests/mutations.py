@@ -259,6 +259,13 @@ mutation("stall-never-reported", RCU,
          tests=["rcu-stall-2", "rcu-stall-start-2"],
          what="the stall warning waits a thousand times too long")
 
+area("panic")
+mutation("panic-console-unguarded", "kernel/console.cc",
+         find="        if (owner != this_cpu_unchecked()->index) for (;;) asm volatile(\"cli; hlt\");\n",
+         replace="",
+         tests=["boot-panic-console"],
+         what="a CPU the panic could not stop writes over the panic's lines")
+
 area("the lock checker")
 LOCKDEP = "kernel/lockdep.cc"
 mutation("lockdep-misses-inversion", LOCKDEP,
