@@ -5,10 +5,12 @@ NCPU=1, 2 and 4 as proc-NAME-N and exits 0 only if every check passed.
 
 How the tests were shown to fail on a broken kernel (each variant built in
 a private copy of the tree):
-  - proc-preempt_user-*: sched_tick never ending a time slice: the second
-    spinner gets 0% of the pair's running time and is never preempted:
-    FAIL. (The share is of the time the two ran together, not of wall
-    time, so a host that deschedules QEMU slows both alike.)
+  - proc-preempt_user-*: sched_tick never ending a time slice: neither
+    spinner is ever switched out and back (0 slices each): FAIL. The test
+    counts slices (CPU 0's schedule count moving under a spinner), not
+    running time: a host that stops the virtual CPU for 400 ms costs
+    whichever spinner was running that time, which once made a correct
+    kernel's time share 23% against the 25% required.
   - proc-preempt_kernel-*: the same variant, or trap_dispatch rescheduling
     only interrupted user code: spin(300) returns 0: FAIL. preempt_enable
     not running the held-back reschedule: spin-nopreempt returns -2: FAIL.
